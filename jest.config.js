@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+const enforce = process.env.CI === 'true';
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/__tests__'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest'] },
+  transformIgnorePatterns: ['/node_modules/(?!(jose|oidc-provider)/)'],
+  testTimeout: 30000,
+  collectCoverage: true,
+  collectCoverageFrom: ['lib/**/*.ts', '!lib/testing/**', '!lib/cli.ts'],
+  coverageReporters: ['text-summary', 'text'],
+  coverageThreshold: enforce ? { global: { lines: 90, branches: 90 } } : undefined,
+};

@@ -1,0 +1,261 @@
+/**
+ * The framework-free core: `introspect(token)` → {@link TokenInfo}. The cache
+ * sits in front of the wire to ZITADEL; single-flight in front of both, so
+ * concurrent requests for one token cost one lookup and at most one call.
+ */
+import { ConfigError, IntrospectionUnavailableError } from './errors';
+import { rateLimitedLog } from './logger';
+import { resolveOptions, type IntrospectorOptions, type ResolvedOptions } from './options';
+import { audienceOf, toAuthInfo, withToken, type AuthInfo } from './token-info';
+import { cacheKey, createResultCache, type ResultCache } from './cache/result-cache';
+import { createSingleFlight } from './cache/single-flight';
+import { createDiscovery } from './zitadel/discovery';
+import { introspectToken, ServerBusyError } from './zitadel/introspection';
+import { createClientAuthentication, type ClientAuthenticationSource } from './client-auth';
+
+export type { CacheOptions, IntrospectorOptions } from './options';
+export type { CacheStore } from './cache/result-cache';
+
+/**
+ * The outcome of one introspection: an active token with its caller, or the
+ * reason it is not accepted.
+ *
+ * @example
+ * ```ts
+ * const info = await introspector.introspect(token);
+ * if (info.active) console.log(info.auth.subject); else console.log(info.reason);
+ * ```
+ */
+export type TokenInfo =
+  | { active: true; auth: AuthInfo }
+  | { active: false; reason: 'inactive' | 'expired' | 'audience' };
+
+/**
+ * Counters since start-up (DESIGN.md "Decisions → Cache").
+ *
+ * @example
+ * ```ts
+ * const { hits, misses } = introspector.stats();
+ * ```
+ */
+export interface IntrospectorStats {
+  /** Answered from a cache tier (stale answers count in `staleServed` only). */
+  hits: number;
+  /** Requests that started an introspection. */
+  misses: number;
+  /** Requests that joined a lookup already in flight for the same token. */
+  coalesced: number;
+  /** HTTP requests sent to the introspection endpoint, retries included. */
+  introspections: number;
+  /** Introspections that ended in an outage or a rejection of our client authentication. */
+  errors: number;
+  /** Stale answers served while ZITADEL was unavailable. */
+  staleServed: number;
+  /** Misses turned away by `maxInFlight` or an open circuit. */
+  shed: number;
+}
+
+/**
+ * The core, usable without Express.
+ *
+ * @example
+ * ```ts
+ * const introspector = createIntrospector({ issuer, key: './api-key.json' });
+ * await introspector.ready();
+ * const info = await introspector.introspect(token);
+ * ```
+ */
+export interface Introspector {
+  /** Loads the key file and runs discovery; rejects with ConfigError or IntrospectionUnavailableError. */
+  ready(): Promise<void>;
+  introspect(token: string): Promise<TokenInfo>;
+  /** Drops one token from every cache tier (e.g. after logout). */
+  evict(token: string): Promise<void>;
+  stats(): IntrospectorStats;
+  /** Aborts calls in flight; later calls reject with IntrospectionUnavailableError. */
+  close(): Promise<void>;
+}
+
+/** What the cache and single-flight hold: a decision without the raw token. */
+type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: false }>;
+
+/**
+ * Creates the core. Bad options throw {@link ConfigError} at once; key-file
+ * and discovery problems surface from `ready()` and `introspect()`.
+ *
+ * @example
+ * ```ts
+ * const introspector = createIntrospector({
+ *   issuer: 'https://acme.zitadel.cloud',
+ *   key: './api-key.json',
+ *   projectId: '301255683459087361',
+ * });
+ * const info = await introspector.introspect(token);
+ * if (info.active && info.auth.hasRole('reader')) { … }
+ * ```
+ */
+export function createIntrospector(options: IntrospectorOptions): Introspector {
+  const config = resolveOptions(options);
+  const { logger, now } = config;
+  warnOnPlainHttp(config);
+
+  const discovery = createDiscovery({
+    issuer: config.issuer,
+    introspectionEndpoint: config.introspectionEndpoint,
+    fetch: config.fetch,
+    timeoutMs: config.timeoutMs,
+    now,
+  });
+  const clientAuth: ClientAuthenticationSource = createClientAuthentication(config.credentials, now);
+  const cache = config.cache.enabled ? createCache(config) : undefined;
+  const flight = createSingleFlight<Decision>();
+  const abort = new AbortController();
+  const logRejection = rateLimitedLog(logger, 'error', 60_000, now);
+  const counters: IntrospectorStats = {
+    hits: 0,
+    misses: 0,
+    coalesced: 0,
+    introspections: 0,
+    errors: 0,
+    staleServed: 0,
+    shed: 0,
+  };
+  let inFlight = 0;
+  let circuitOpenUntil = 0;
+
+  async function introspect(token: string): Promise<TokenInfo> {
+    if (abort.signal.aborted) throw new IntrospectionUnavailableError('the introspector is closed');
+    const clientId = clientAuth.clientId() ?? (await clientAuth.load()).clientId;
+    const key = cacheKey(config.normalizedIssuer, clientId, token);
+    const { promise, joined } = flight.run(key, () => lookup(key, token));
+    if (joined) counters.coalesced++;
+    const decision = await promise;
+    return decision.active ? { active: true, auth: withToken(decision.auth, token) } : decision;
+  }
+
+  async function lookup(key: string, token: string): Promise<Decision> {
+    const cached = cache && (await cache.get(key));
+    if (cached) {
+      counters.hits++;
+      return cached.active ? cached.value : { active: false, reason: 'inactive' };
+    }
+    try {
+      return await callZitadel(key, token);
+    } catch (error) {
+      const stale = error instanceof IntrospectionUnavailableError && cache?.getStale(key);
+      if (!stale) throw error;
+      counters.staleServed++;
+      logger.warn(`serving a stale introspection result: ${(error as Error).message}`);
+      return stale;
+    }
+  }
+
+  async function callZitadel(key: string, token: string): Promise<Decision> {
+    shedIfOverloaded();
+    counters.misses++;
+    inFlight++;
+    try {
+      const [auth, metadata] = await Promise.all([clientAuth.load(), discovery.get()]);
+      const claims = await introspectToken(token, {
+        endpoint: metadata.introspectionEndpoint,
+        audience: metadata.issuer,
+        auth,
+        timeoutMs: config.timeoutMs,
+        retries: config.retries,
+        fetch: config.fetch,
+        signal: abort.signal,
+        onAttempt: () => counters.introspections++,
+      });
+      const decision = decide(claims);
+      // An active answer is cached with its decision (also a denial for the wrong audience).
+      if (cache) await cache.set(key, { claims, value: decision });
+      return decision;
+    } catch (error) {
+      counters.errors++;
+      reportFailure(error);
+      throw error;
+    } finally {
+      inFlight--;
+    }
+  }
+
+  function shedIfOverloaded() {
+    const waitMs = circuitOpenUntil - now();
+    if (waitMs > 0) {
+      counters.shed++;
+      throw new IntrospectionUnavailableError('ZITADEL asked us to back off (circuit open)', {
+        retryAfterSeconds: Math.ceil(waitMs / 1000),
+      });
+    }
+    if (inFlight >= config.maxInFlight) {
+      counters.shed++;
+      throw new IntrospectionUnavailableError(
+        `too many introspections in flight (maxInFlight ${config.maxInFlight})`,
+      );
+    }
+  }
+
+  /** Active, unexpired and for us — else the reason why not. */
+  function decide(claims: Record<string, unknown>): Decision {
+    if (claims.active !== true) return { active: false, reason: 'inactive' };
+    const exp = claims.exp;
+    if (typeof exp === 'number' && exp * 1000 < now() - config.clockToleranceSeconds * 1000) {
+      return { active: false, reason: 'expired' };
+    }
+    if (config.audience) {
+      const audience = audienceOf(claims.aud);
+      if (!config.audience.some((wanted) => audience.includes(wanted))) {
+        return { active: false, reason: 'audience' };
+      }
+    }
+    return { active: true, auth: toAuthInfo(claims, { projectId: config.projectId }) };
+  }
+
+  function reportFailure(error: unknown) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof ServerBusyError) {
+      circuitOpenUntil = now() + error.retryAfterSeconds * 1000;
+      logger.warn(`introspection: ${message}; not calling again for ${error.retryAfterSeconds} s`);
+    } else if (error instanceof ConfigError) {
+      logRejection(`introspection: ${message}`);
+    } else {
+      logger.warn(`introspection failed: ${message}`);
+    }
+  }
+
+  function createCache(resolved: ResolvedOptions): ResultCache<Decision> {
+    return createResultCache<Decision>({
+      ...resolved.cache,
+      clockToleranceSeconds: resolved.clockToleranceSeconds,
+      now,
+      logger,
+      revive: decide,
+    });
+  }
+
+  return {
+    async ready() {
+      await Promise.all([clientAuth.load(), discovery.get()]);
+    },
+    introspect,
+    async evict(token) {
+      if (!cache) return;
+      const clientId = clientAuth.clientId() ?? (await clientAuth.load()).clientId;
+      await cache.delete(cacheKey(config.normalizedIssuer, clientId, token));
+    },
+    stats: () => ({ ...counters }),
+    async close() {
+      abort.abort();
+    },
+  };
+}
+
+function warnOnPlainHttp(config: ResolvedOptions) {
+  const { protocol, hostname } = new URL(config.issuer);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(hostname);
+  if (protocol === 'http:' && !loopback) {
+    config.logger.warn(
+      'the ZITADEL issuer is a plain http:// URL on a non-loopback host: tokens and client assertions travel unencrypted',
+    );
+  }
+}
