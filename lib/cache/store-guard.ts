@@ -1,0 +1,109 @@
+/**
+ * Makes any shared store safe to consult on the request path: every call is
+ * raced against a deadline, a slow or failing store reads as a miss, and
+ * nothing it does late can become an unhandled rejection.
+ */
+import { types } from 'node:util';
+import { rateLimitedLog, type Logger } from '../logger';
+import type { CacheStore } from './result-cache';
+
+/**
+ * A {@link CacheStore} whose calls never reject and never take longer than
+ * the deadline; `undefined` from `get` means "miss, for whatever reason".
+ *
+ * @example
+ * ```ts
+ * const guarded = guardStore(new RedisStore(redis), { timeoutMs: 50, logger, now: Date.now });
+ * const raw = await guarded.get(key); // string, or undefined on miss / timeout / error
+ * ```
+ */
+export interface GuardedStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: () => string, ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+/** Options of {@link guardStore}. */
+export interface StoreGuardOptions {
+  /** Deadline per call in ms; 0 (or not finite) waits as long as the store takes. */
+  timeoutMs: number;
+  logger: Logger;
+  /** Clock of the once-a-minute warning. */
+  now: () => number;
+}
+
+/** setTimeout's largest delay; anything longer fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Wraps `store` so that a timeout or an error is logged at warn (at most once
+ * a minute, the rest at debug) and swallowed.
+ *
+ * @example
+ * ```ts
+ * const guarded = guardStore(store, { timeoutMs: 50, logger: silentLogger, now: Date.now });
+ * await guarded.set(key, () => JSON.stringify(entry), 60_000); // resolves even if Redis is down
+ * ```
+ */
+export function guardStore(store: CacheStore, options: StoreGuardOptions): GuardedStore {
+  const warn = rateLimitedLog(options.logger, 'warn', 60_000, options.now);
+  const timeoutMs =
+    Number.isFinite(options.timeoutMs) && options.timeoutMs > 0
+      ? Math.min(options.timeoutMs, MAX_TIMER_MS)
+      : 0;
+
+  const attempt = <T>(operation: string, call: () => Promise<T>): Promise<T | undefined> =>
+    new Promise((resolve) => {
+      let settled = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finish = (value: T | undefined, failure?: string): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (failure !== undefined) {
+          warn(`cache store ${operation} failed (${failure}); treated as a miss`);
+        }
+        resolve(value);
+      };
+
+      let pending: Promise<T>;
+      try {
+        pending = Promise.resolve(call());
+      } catch (error) {
+        finish(undefined, describe(error));
+        return;
+      }
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => finish(undefined, `timed out after ${timeoutMs} ms`), timeoutMs);
+        timer.unref();
+      }
+      // Both handlers are attached at once, so a late rejection is always handled.
+      pending.then(
+        (value) => finish(value),
+        (error: unknown) => finish(undefined, describe(error)),
+      );
+    });
+
+  return {
+    async get(key) {
+      const raw = await attempt('get', () => store.get(key));
+      return typeof raw === 'string' ? raw : undefined;
+    },
+    async set(key, value, ttlMs) {
+      await attempt('set', () => store.set(key, value(), ttlMs));
+    },
+    async delete(key) {
+      await attempt('delete', () => store.delete(key));
+    },
+  };
+}
+
+/** A short, single-line reason; store errors carry no token (the store never sees one). */
+function describe(error: unknown): string {
+  // isNativeError also knows errors of another realm (vm, jest), unlike instanceof.
+  const text = types.isNativeError(error)
+    ? `${error.name}: ${error.message}`
+    : `non-error thrown: ${typeof error}`;
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
