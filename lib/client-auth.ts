@@ -29,8 +29,7 @@ export interface ClientAuthenticationSource {
  */
 export function createClientAuthentication(
   credentials:
-    | { kind: 'key'; key: KeySource }
-    | { kind: 'secret'; clientId: string; clientSecret: string },
+    { kind: 'key'; key: KeySource } | { kind: 'secret'; clientId: string; clientSecret: string },
   now: () => number,
 ): ClientAuthenticationSource {
   if (credentials.kind === 'secret') {

@@ -190,7 +190,10 @@ export class ConfigError extends AuthError {
   /** The option or key-file field at fault, when one is. */
   readonly field: string | undefined;
 
-  constructor(description = 'configuration error', options: AuthErrorOptions & { field?: string } = {}) {
+  constructor(
+    description = 'configuration error',
+    options: AuthErrorOptions & { field?: string } = {},
+  ) {
     super(500, 'server_error', description, {}, options);
     this.field = options.field;
   }

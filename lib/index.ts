@@ -27,10 +27,7 @@ export type { IntrospectorOptions, CacheOptions } from './options';
 export type { CacheStore } from './cache/result-cache';
 export { RedisStore } from './cache/redis-store';
 export { serviceUserTokenSource } from './zitadel/service-user';
-export type {
-  ServiceUserTokenSourceOptions,
-  TokenSource,
-} from './zitadel/service-user';
+export type { ServiceUserTokenSourceOptions, TokenSource } from './zitadel/service-user';
 export { loadKeyFile } from './zitadel/key-file';
 export type { ApplicationKey, ServiceAccountKey, ZitadelKey, KeySource } from './zitadel/key-file';
 export type { AuthInfo, ProjectRoles } from './token-info';

@@ -27,8 +27,7 @@ export type { CacheStore } from './cache/result-cache';
  * ```
  */
 export type TokenInfo =
-  | { active: true; auth: AuthInfo }
-  | { active: false; reason: 'inactive' | 'expired' | 'audience' };
+  { active: true; auth: AuthInfo } | { active: false; reason: 'inactive' | 'expired' | 'audience' };
 
 /**
  * Counters since start-up (DESIGN.md "Decisions → Cache").
@@ -106,7 +105,10 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
     timeoutMs: config.timeoutMs,
     now,
   });
-  const clientAuth: ClientAuthenticationSource = createClientAuthentication(config.credentials, now);
+  const clientAuth: ClientAuthenticationSource = createClientAuthentication(
+    config.credentials,
+    now,
+  );
   const cache = config.cache.enabled ? createCache(config) : undefined;
   const flight = createSingleFlight<Decision>();
   const abort = new AbortController();

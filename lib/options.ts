@@ -78,8 +78,7 @@ export interface ResolvedOptions {
   /** The issuer without a trailing slash (cache key, discovery URL). */
   normalizedIssuer: string;
   credentials:
-    | { kind: 'key'; key: KeySource }
-    | { kind: 'secret'; clientId: string; clientSecret: string };
+    { kind: 'key'; key: KeySource } | { kind: 'secret'; clientId: string; clientSecret: string };
   introspectionEndpoint?: string;
   projectId?: string;
   audience?: string[];
@@ -144,9 +143,12 @@ function resolveCredentials(options: IntrospectorOptions): ResolvedOptions['cred
     return { kind: 'key', key: options.key };
   }
   if (!hasSecret) {
-    throw new ConfigError('either key (an API application key file) or clientId and clientSecret is required', {
-      field: 'key',
-    });
+    throw new ConfigError(
+      'either key (an API application key file) or clientId and clientSecret is required',
+      {
+        field: 'key',
+      },
+    );
   }
   return {
     kind: 'secret',

@@ -120,7 +120,8 @@ const authInfoMethods = {
 
 function scopesOf(scope: unknown): string[] {
   if (typeof scope === 'string') return scope.split(' ').filter(Boolean);
-  if (Array.isArray(scope)) return scope.filter((value): value is string => typeof value === 'string');
+  if (Array.isArray(scope))
+    return scope.filter((value): value is string => typeof value === 'string');
   return [];
 }
 
