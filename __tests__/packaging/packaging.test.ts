@@ -86,7 +86,7 @@ it('type-checks a CommonJS and an ES module consumer against dist/*.d.ts', () =>
     'node',
     ...consumers,
   ];
-  let output = '';
+  let output: string;
   try {
     output = run(args);
   } catch (error) {
