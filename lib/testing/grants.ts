@@ -1,0 +1,179 @@
+/**
+ * The two grants service users use, as ZITADEL runs them: the JWT-bearer
+ * grant (RFC 7523 §2.1, no client authentication, the assertion is the
+ * proof) and client credentials with ZITADEL's audience array.
+ */
+import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { errors, type KoaContextWithOIDC, type Next, type Provider } from 'oidc-provider';
+import type { Directory, ServiceUser } from './directory';
+import { audienceFor, normalizeScope } from './zitadel-claims';
+
+/**
+ * RFC 7523's grant type.
+ *
+ * @example
+ * ```ts
+ * const metadata = { grant_types: [JWT_BEARER_GRANT] };
+ * ```
+ */
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+/**
+ * The public client every JWT-bearer request is attributed to before the
+ * assertion is checked; the token then carries the user's own client.
+ *
+ * @example
+ * ```ts
+ * await registerClient(provider, directory, { client_id: JWT_BEARER_CLIENT_ID, ... });
+ * ```
+ */
+export const JWT_BEARER_CLIENT_ID = 'local-zitadel-jwt-bearer';
+
+// oidc-provider's own limit for form bodies.
+const MAX_FORM_BYTES = 56 * 1024;
+const ASSERTION_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+
+interface GrantContext {
+  provider: Provider;
+  directory: Directory;
+  accessTokenTtlSeconds: number;
+}
+
+/**
+ * Registers both grants on the provider (client credentials replaces the
+ * built-in handler, which supports a single audience only).
+ *
+ * @example
+ * ```ts
+ * registerServiceUserGrants({ provider, directory, accessTokenTtlSeconds: 3600 });
+ * ```
+ */
+export function registerServiceUserGrants(grant: GrantContext): void {
+  grant.provider.registerGrantType(JWT_BEARER_GRANT, (ctx) => jwtBearer(grant, ctx), [
+    'assertion',
+    'scope',
+  ]);
+  grant.provider.registerGrantType('client_credentials', (ctx) => clientCredentials(grant, ctx), [
+    'scope',
+  ]);
+}
+
+/**
+ * Koa middleware for `provider.use()`: ZITADEL takes the JWT-bearer grant
+ * without client authentication, oidc-provider authenticates every token
+ * request first — so a request that names no client gets the public one.
+ *
+ * @example
+ * ```ts
+ * provider.use(attributeJwtBearerToPublicClient(tokenPath));
+ * ```
+ */
+export function attributeJwtBearerToPublicClient(tokenPath: string) {
+  return async (ctx: KoaContextWithOIDC, next: Next): Promise<void> => {
+    if (
+      ctx.method === 'POST' &&
+      ctx.path === tokenPath &&
+      ctx.is('application/x-www-form-urlencoded') &&
+      !ctx.get('authorization')
+    ) {
+      const form = new URLSearchParams(await readText(ctx.req));
+      if (
+        form.get('grant_type') === JWT_BEARER_GRANT &&
+        !form.has('client_id') &&
+        !form.has('client_assertion')
+      ) {
+        form.set('client_id', JWT_BEARER_CLIENT_ID);
+      }
+      // The stream is consumed: oidc-provider falls back to req.body.
+      ctx.req.body = form.toString();
+    }
+    await next();
+  };
+}
+
+async function jwtBearer(grant: GrantContext, ctx: KoaContextWithOIDC): Promise<void> {
+  const { provider, accessTokenTtlSeconds } = grant;
+  const assertion = ctx.oidc.params?.assertion;
+  if (typeof assertion !== 'string' || !assertion) {
+    throw new errors.InvalidRequest("missing required parameter 'assertion'");
+  }
+  const user = await verifyAssertion(grant, assertion);
+  const client = await provider.Client.find(user.clientId);
+  const scope = normalizeScope(ctx.oidc.params?.scope);
+  const token = new provider.AccessToken({
+    accountId: user.id,
+    client,
+    scope,
+    aud: audienceFor(user.clientId, scope),
+    gty: JWT_BEARER_GRANT,
+    expiresIn: accessTokenTtlSeconds,
+  });
+  ctx.oidc.entity('AccessToken', token);
+  ctx.body = tokenResponse(await token.save(), token.expiration, scope);
+}
+
+async function clientCredentials(grant: GrantContext, ctx: KoaContextWithOIDC): Promise<void> {
+  const { provider, directory, accessTokenTtlSeconds } = grant;
+  const client = ctx.oidc.client;
+  const user = directory.userByClientId(client?.clientId);
+  if (!client || user?.auth !== 'secret') {
+    throw new errors.CustomOIDCProviderError(
+      'unauthorized_client',
+      'client credentials are for service users with a client secret',
+    );
+  }
+  const scope = normalizeScope(ctx.oidc.params?.scope);
+  const token = new provider.ClientCredentials({
+    client,
+    scope,
+    aud: audienceFor(client.clientId, scope),
+    expiresIn: accessTokenTtlSeconds,
+  });
+  ctx.oidc.entity('ClientCredentials', token);
+  ctx.body = tokenResponse(await token.save(), token.expiration, scope);
+}
+
+/** Checks the assertion against the service user's registered key; rejects with `invalid_grant`. */
+async function verifyAssertion(grant: GrantContext, assertion: string): Promise<ServiceUser> {
+  const { directory, provider } = grant;
+  let keyId: string | undefined;
+  try {
+    keyId = decodeProtectedHeader(assertion).kid;
+  } catch {
+    throw invalidGrant('assertion is not a JWT');
+  }
+  const key = directory.keyById(keyId);
+  const user = directory.userById(key?.userId);
+  if (!key || !user) throw invalidGrant('assertion signed with an unknown key (kid)');
+  try {
+    await jwtVerify(assertion, key.publicKey, {
+      algorithms: ASSERTION_ALGORITHMS,
+      issuer: user.id,
+      subject: user.id,
+      audience: [provider.issuer, `${provider.issuer}/`],
+      requiredClaims: ['exp', 'iat'],
+    });
+  } catch (error) {
+    throw invalidGrant(`assertion rejected: ${(error as Error).message}`);
+  }
+  return user;
+}
+
+function invalidGrant(description: string) {
+  return new errors.CustomOIDCProviderError('invalid_grant', description);
+}
+
+function tokenResponse(accessToken: string, expiresIn: number, scope: string) {
+  return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, scope };
+}
+
+async function readText(stream: AsyncIterable<Buffer>): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > MAX_FORM_BYTES) throw new errors.InvalidRequest('request body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
