@@ -5,6 +5,11 @@ module.exports = {
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest'] },
+  // Tests import the package by its name, as a user would; it maps to the source.
+  moduleNameMapper: {
+    '^express-zitadel-introspection$': '<rootDir>/lib/index.ts',
+    '^express-zitadel-introspection/testing$': '<rootDir>/lib/testing/index.ts',
+  },
   transformIgnorePatterns: ['/node_modules/(?!(jose|oidc-provider)/)'],
   testTimeout: 30000,
   collectCoverage: true,
