@@ -10,16 +10,30 @@ export default tseslint.config(
   {
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-console': 'error',
     },
   },
   {
-    files: ['lib/cli.ts', 'lib/testing/**', '__tests__/**', 'examples/**', 'bench/**', '*.config.*', '.ci/**'],
+    files: [
+      'lib/cli.ts',
+      'lib/testing/**',
+      '__tests__/**',
+      'examples/**',
+      'bench/**',
+      '*.config.*',
+      '.ci/**',
+    ],
     rules: { 'no-console': 'off' },
   },
   {
     files: ['**/*.js', '**/*.cjs', '**/*.cts'],
+    languageOptions: {
+      globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );
