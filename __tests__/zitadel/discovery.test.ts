@@ -171,6 +171,12 @@ describe('createDiscovery with a discovery request', () => {
     expect(error.message).toMatch(/unreachable: ECONNREFUSED/);
   });
 
+  it('names the socket error for a host name with several addresses (localhost)', async () => {
+    const issuer = (await closedPortUrl()).replace('127.0.0.1', 'localhost');
+    const error = await rejection(createDiscovery({ issuer }).get());
+    expect(error.message).toMatch(/unreachable: (ECONNREFUSED|EADDRNOTAVAIL)/);
+  });
+
   it('a server that does not answer in time → IntrospectionUnavailableError', async () => {
     serve(() => undefined); // never answers; closeAllConnections ends it
     const started = Date.now();

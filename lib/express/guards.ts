@@ -12,7 +12,12 @@ import './augment';
 /** Options of {@link requireRole} and {@link requireAnyRole}. */
 export interface RoleGuardOptions {
   /** The organization the roles must be granted in; `undefined` denies (403). */
-  orgId?: (req: Request) => string | undefined;
+  /**
+   * The organization the roles must be held in. Express 5 types route
+   * params as `string | string[]`, so an array is accepted by the type and
+   * denied at run time, like `undefined` or an empty string.
+   */
+  orgId?: (req: Request) => string | string[] | undefined;
 }
 
 /** A check of {@link requireClaim}; only `true` (or a promise of it) lets the request pass. */
@@ -122,14 +127,16 @@ function roleGuard(
     const realm = realmOf(req);
     let orgId: string | undefined;
     if (resolveOrgId) {
+      let resolved: string | string[] | undefined;
       try {
-        orgId = resolveOrgId(req);
+        resolved = resolveOrgId(req);
       } catch (error) {
         return next(error);
       }
-      if (orgId === undefined) {
+      if (typeof resolved !== 'string' || resolved === '') {
         return next(new InsufficientScopeError('no organization to check the roles in', { realm }));
       }
+      orgId = resolved;
     }
     const missing = wanted.filter((role) => !auth.hasRole(role, orgId));
     const allowed = mode === 'all' ? missing.length === 0 : missing.length < wanted.length;

@@ -220,8 +220,12 @@ function ignore(): void {}
 
 /** Only a code or a class name: never a message that could echo request data. */
 function networkDetail(error: unknown): string {
-  const cause = (error as { cause?: { code?: unknown } } | undefined)?.cause;
-  const code = cause?.code ?? (error as { code?: unknown } | undefined)?.code;
+  // fetch wraps the socket error in `cause`; a host with several addresses
+  // (localhost → ::1 and 127.0.0.1) wraps them once more in an AggregateError.
+  const cause = (error as { cause?: { code?: unknown; errors?: { code?: unknown }[] } } | undefined)
+    ?.cause;
+  const code =
+    cause?.code ?? cause?.errors?.[0]?.code ?? (error as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string' && /^[A-Z0-9_]{1,64}$/.test(code)) return code;
   return error instanceof Error ? error.name : 'network error';
 }
