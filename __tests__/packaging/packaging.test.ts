@@ -75,6 +75,7 @@ it('type-checks a CommonJS and an ES module consumer against dist/*.d.ts', () =>
   const consumers = ['consumer.cts', 'consumer.mts'].map((f) => join(__dirname, 'consumers', f));
   const args = [
     tsc,
+    '--ignoreConfig',
     '--noEmit',
     '--strict',
     '--module',
