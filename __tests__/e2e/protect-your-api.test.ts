@@ -148,3 +148,10 @@ it('asked ZITADEL once per token, then answered from the cache', async () => {
   expect(after.introspections).toBe(before.introspections);
   expect(after.hits - before.hits).toBe(2);
 });
+
+it('answers 401 (not 500) for a JWT-shaped token the issuer refuses to read', async () => {
+  const jwtShaped = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+  const response = await call('get', '/api/reports', jwtShaped);
+  expect(response.status).toBe(401);
+  expect(response.body.error).toBe('invalid_token');
+});

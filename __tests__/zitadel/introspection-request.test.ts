@@ -59,6 +59,21 @@ describe('introspectToken: the request', () => {
   });
 });
 
+describe('introspectToken: HTTP 400 about the token itself', () => {
+  it('unsupported_token_type (the caller sent a token the server will not read) → inactive', async () => {
+    server.handler = (_req, res) => json(res, 400, { error: 'unsupported_token_type' });
+    await expect(introspectToken(TOKEN, options({ retries: 3 }))).resolves.toEqual({
+      active: false,
+    });
+    expect(attempts).toBe(1);
+  });
+
+  it('a 401 unsupported_token_type is still our client authentication failing', async () => {
+    server.handler = (_req, res) => json(res, 401, { error: 'unsupported_token_type' });
+    await expect(introspectToken(TOKEN, options())).rejects.toBeInstanceOf(ConfigError);
+  });
+});
+
 describe('introspectToken: rejected client authentication → ConfigError, no retry', () => {
   it('HTTP 400 unauthorized_client, as ZITADEL answers', async () => {
     server.handler = (_req, res) => json(res, 400, { error: 'unauthorized_client' });

@@ -141,9 +141,7 @@ async function attemptOnce(token: string, options: IntrospectionCallOptions): Pr
   });
 
   if (status === 200) return readAnswer(exchange);
-  if (status === 400 || status === 401) {
-    return { error: await rejection(exchange, options, request.secrets), retryable: false };
-  }
+  if (status === 400 || status === 401) return rejection(exchange, options, request.secrets);
   exchange.discard();
   if ((status === 429 || status === 503) && retryAfterSeconds !== undefined) {
     const error = new ServerBusyError(
@@ -202,14 +200,23 @@ async function readAnswer(exchange: Exchange): Promise<Outcome> {
   return { answer };
 }
 
+/**
+ * HTTP 400/401 is ZITADEL rejecting our client authentication — except a 400
+ * `unsupported_token_type`, which some servers (oidc-provider for a JWT-shaped
+ * token) send about the *caller's* token: that token is not active for us, and
+ * must not turn into a 500 and an error log that any caller could trigger.
+ */
 async function rejection(
   exchange: Exchange,
   options: IntrospectionCallOptions,
   secrets: string[],
-): Promise<ConfigError> {
+): Promise<Outcome> {
   const { status } = exchange.response;
   const body = await exchange.read(readBoundedText).catch(() => '');
   const parsed = parseJson(body);
+  if (status === 400 && isPlainObject(parsed) && parsed.error === 'unsupported_token_type') {
+    return { answer: { active: false } };
+  }
   const details: string[] = [];
   if (isPlainObject(parsed)) {
     const { error, error_description: description } = parsed;
@@ -221,9 +228,10 @@ async function rejection(
       ? 'is the key revoked, is it the key of another application, or is the issuer wrong?'
       : 'are the client id and secret right, and is the issuer right?';
   const what = [`HTTP ${status}`, ...details].join(' ');
-  return new ConfigError(`ZITADEL rejected our client authentication (${what}) - ${hint}`, {
+  const error = new ConfigError(`ZITADEL rejected our client authentication (${what}) - ${hint}`, {
     field: options.auth.method === 'private_key_jwt' ? 'key' : 'clientSecret',
   });
+  return { error, retryable: false };
 }
 
 function fromFailure(failure: RequestFailure): Outcome {
