@@ -191,7 +191,7 @@ export async function startFaultProxy(
     }
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse, body: Buffer) {
+  function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, mayRetry = true) {
     const headers = { ...req.headers, host: target.host };
     delete headers.connection;
     const upstreamRequest = httpRequest(
@@ -209,7 +209,11 @@ export async function startFaultProxy(
         res.on('close', () => upstreamResponse.destroy());
       },
     );
-    upstreamRequest.on('error', () => {
+    upstreamRequest.on('error', (error: NodeJS.ErrnoException) => {
+      // The upstream closed an idle keep-alive socket as we reused it: not a fault we injected.
+      if (mayRetry && upstreamRequest.reusedSocket && error.code === 'ECONNRESET') {
+        return forward(req, res, body, false);
+      }
       if (!res.headersSent) res.writeHead(502).end('upstream unreachable');
       else res.destroy();
     });

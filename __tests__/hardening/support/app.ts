@@ -69,6 +69,9 @@ export async function startApp(auth: RequestHandler): Promise<TestApp> {
   const server: Server = await new Promise((resolve) => {
     const started = app.listen(0, '127.0.0.1', () => resolve(started));
   });
+  // Node closes a keep-alive socket idle for 5 s; a client reusing it at that
+  // moment gets ECONNRESET. On a slow run some pooled sockets idle that long.
+  server.keepAliveTimeout = 60_000;
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     errors,
