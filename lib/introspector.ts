@@ -3,6 +3,7 @@
  * sits in front of the wire to ZITADEL; single-flight in front of both, so
  * concurrent requests for one token cost one lookup and at most one call.
  */
+import { setMaxListeners } from 'node:events';
 import { ConfigError, IntrospectionUnavailableError } from './errors';
 import { rateLimitedLog } from './logger';
 import { resolveOptions, type IntrospectorOptions, type ResolvedOptions } from './options';
@@ -98,12 +99,17 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
   const { logger, now } = config;
   warnOnPlainHttp(config);
 
+  // One signal ends every call in flight on close(); each call listens on it,
+  // so up to maxInFlight listeners are expected, not a leak.
+  const abort = new AbortController();
+  setMaxListeners(0, abort.signal);
   const discovery = createDiscovery({
     issuer: config.issuer,
     introspectionEndpoint: config.introspectionEndpoint,
     fetch: config.fetch,
     timeoutMs: config.timeoutMs,
     now,
+    signal: abort.signal,
   });
   const clientAuth: ClientAuthenticationSource = createClientAuthentication(
     config.credentials,
@@ -111,8 +117,10 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
   );
   const cache = config.cache.enabled ? createCache(config) : undefined;
   const flight = createSingleFlight<Decision>();
-  const abort = new AbortController();
   const logRejection = rateLimitedLog(logger, 'error', 60_000, now);
+  // While discovery is down every miss fails with the same remembered error
+  // (retried at most every 5 s): one warn line per retry, not per request.
+  const logSetupOutage = rateLimitedLog(logger, 'warn', 5_000, now);
   const counters: IntrospectorStats = {
     hits: 0,
     misses: 0,
@@ -157,7 +165,11 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
     counters.misses++;
     inFlight++;
     try {
-      const [auth, metadata] = await Promise.all([clientAuth.load(), discovery.get()]);
+      const [auth, metadata] = await Promise.all([clientAuth.load(), discovery.get()]).catch(
+        (error: unknown) => {
+          throw new SetupFailure(error);
+        },
+      );
       const claims = await introspectToken(token, {
         endpoint: metadata.introspectionEndpoint,
         audience: metadata.issuer,
@@ -172,9 +184,10 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
       // An active answer is cached with its decision (also a denial for the wrong audience).
       if (cache) await cache.set(key, { claims, value: decision });
       return decision;
-    } catch (error) {
+    } catch (failure) {
       counters.errors++;
-      reportFailure(error);
+      const error = failure instanceof SetupFailure ? failure.error : failure;
+      reportFailure(error, failure instanceof SetupFailure);
       throw error;
     } finally {
       inFlight--;
@@ -213,9 +226,11 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
     return { active: true, auth: toAuthInfo(claims, { projectId: config.projectId }) };
   }
 
-  function reportFailure(error: unknown) {
+  function reportFailure(error: unknown, beforeTheCall: boolean) {
     const message = error instanceof Error ? error.message : String(error);
-    if (error instanceof ServerBusyError) {
+    if (beforeTheCall && !(error instanceof ConfigError)) {
+      logSetupOutage(`introspection not attempted: ${message}`);
+    } else if (error instanceof ServerBusyError) {
       circuitOpenUntil = now() + error.retryAfterSeconds * 1000;
       logger.warn(`introspection: ${message}; not calling again for ${error.retryAfterSeconds} s`);
     } else if (error instanceof ConfigError) {
@@ -250,6 +265,11 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
       abort.abort();
     },
   };
+}
+
+/** Marks a failure of discovery or the key file, before any introspection call. */
+class SetupFailure {
+  constructor(readonly error: unknown) {}
 }
 
 function warnOnPlainHttp(config: ResolvedOptions) {

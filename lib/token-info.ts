@@ -73,7 +73,8 @@ export function toAuthInfo(claims: IntrospectionClaims, options: TokenInfoOption
   assignIfDefined(info, 'orgId', stringClaim(claims[RESOURCE_OWNER_ID_CLAIM]));
   info.audience = audienceOf(claims.aud);
   const exp = numberClaim(claims.exp);
-  if (exp !== undefined) info.expiresAt = new Date(exp * 1000);
+  // Beyond ±8.64e15 ms a Date is invalid; such an exp is no expiry date at all.
+  if (exp !== undefined && Math.abs(exp) <= 8.64e12) info.expiresAt = new Date(exp * 1000);
   info.claims = claims;
   return info;
 }
@@ -120,8 +121,10 @@ const authInfoMethods = {
 
 function scopesOf(scope: unknown): string[] {
   if (typeof scope === 'string') return scope.split(' ').filter(Boolean);
-  if (Array.isArray(scope))
-    return scope.filter((value): value is string => typeof value === 'string');
+  if (Array.isArray(scope)) {
+    // Same result as the space-joined string form: no empty or multi-word entries.
+    return scope.flatMap((value) => (typeof value === 'string' ? scopesOf(value) : []));
+  }
   return [];
 }
 

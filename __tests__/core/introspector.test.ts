@@ -261,6 +261,28 @@ describe('failures', () => {
     await expect(introspector.ready()).rejects.toBeInstanceOf(ConfigError);
   });
 
+  it('logs a discovery outage once per retry interval, not once per request', async () => {
+    let now = Date.now();
+    const logger = captureLogger();
+    zitadel.discovery({ status: 502, body: 'bad gateway' });
+    const introspector = make({ logger, now: () => now });
+    for (const token of ['a', 'b', 'c', 'd']) {
+      await expect(introspector.introspect(token)).rejects.toBeInstanceOf(
+        IntrospectionUnavailableError,
+      );
+    }
+    expect(zitadel.discoveryRequests).toBe(1);
+    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+    expect(logger.lines[0].message).toMatch(/^introspection not attempted: discovery/);
+    now += 5_000;
+    await expect(introspector.introspect('e')).rejects.toBeInstanceOf(
+      IntrospectionUnavailableError,
+    );
+    expect(zitadel.discoveryRequests).toBe(2);
+    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(2);
+    expect(introspector.stats().errors).toBe(5);
+  });
+
   it('surfaces a missing key file from ready() and introspect()', async () => {
     const introspector = make({
       clientId: undefined,

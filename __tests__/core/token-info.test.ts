@@ -85,6 +85,14 @@ describe('toAuthInfo on odd claim shapes', () => {
     expect(({} as Record<string, unknown>).o1).toBeUndefined();
   });
 
+  it('reads an array scope as the string form would (no empty or multi-word entries)', () => {
+    expect(toAuthInfo({ active: true, scope: ['a b', '', 'c'] }).scopes).toEqual(['a', 'b', 'c']);
+  });
+
+  it('gives no expiresAt for an exp no Date can hold', () => {
+    expect(toAuthInfo({ active: true, exp: 1e300 }).expiresAt).toBeUndefined();
+  });
+
   it('accepts scope as an array and aud as a string', () => {
     const info = toAuthInfo({ active: true, scope: ['a', 3, 'b'], aud: 'api' });
     expect(info.scopes).toEqual(['a', 'b']);

@@ -44,6 +44,8 @@ export interface DiscoveryOptions {
   retryIntervalMs?: number;
   /** Clock in ms; for tests. */
   now?: () => number;
+  /** Ends a request in flight (the introspector's `close()`). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -140,6 +142,7 @@ async function fetchMetadata(options: DiscoveryOptions): Promise<ProviderMetadat
       url,
       { method: 'GET', headers: { accept: 'application/json' } },
       timeoutMs,
+      options.signal,
     );
     const { response } = exchange;
     if (response.status < 200 || response.status > 299) {
