@@ -78,14 +78,22 @@ const cases: Array<
     'IntrospectionUnavailableError',
     new IntrospectionUnavailableError('ZITADEL answered 502', { retryAfterSeconds: 7 }),
     503,
-    { error: 'temporarily_unavailable', error_description: 'ZITADEL answered 502' },
+    {
+      error: 'temporarily_unavailable',
+      error_description:
+        'the authorization server is unavailable; try again after Retry-After seconds',
+    },
     { 'www-authenticate': undefined, 'retry-after': '7' },
   ],
   [
     'ConfigError',
     new ConfigError('the key file lacks keyId', { field: 'keyId' }),
     500,
-    { error: 'server_error', error_description: 'the key file lacks keyId' },
+    {
+      error: 'server_error',
+      error_description:
+        'the API cannot verify access tokens right now (a server configuration problem)',
+    },
     { 'www-authenticate': undefined, 'retry-after': undefined },
   ],
 ];

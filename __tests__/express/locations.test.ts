@@ -8,6 +8,7 @@ import {
   startScriptedZitadel,
   type ScriptedZitadel,
 } from '../helpers/scripted-zitadel';
+import { captureLogger } from '../helpers/capture-logger';
 import { expressVersions, middlewareFactory, protectedApp, type ExpressFactory } from './support';
 
 const TWO_PLACES = 'the request carries a token in more than one place';
@@ -243,13 +244,17 @@ describe.each(expressVersions)('%s', (_name, factory: ExpressFactory) => {
       expect(introspected).toEqual([]);
     });
 
-    it('answers 500 server_error when no body parser ran before it', async () => {
+    it('answers 500 server_error when no body parser ran before it, and logs why', async () => {
+      const logger = captureLogger();
+      const unparsed = protectedApp(factory, auth({ tokenLocations: ['header', 'body'], logger }));
       const { res, introspected } = await observed(() =>
-        request(app()).post('/api').type('form').send('access_token=abc'),
+        request(unparsed).post('/api').type('form').send('access_token=abc'),
       );
       expect(res.status).toBe(500);
       expect(res.body.error).toBe('server_error');
-      expect(res.body.error_description).toContain('express.urlencoded()');
+      const errors = logger.lines.filter((line) => line.level === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0].message).toContain('express.urlencoded()');
       expect(res.headers['www-authenticate']).toBeUndefined();
       expect(introspected).toEqual([]);
     });

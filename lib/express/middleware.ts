@@ -3,6 +3,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ConfigError, InvalidTokenError, UnauthorizedError } from '../errors';
+import { rateLimitedLog, silentLogger } from '../logger';
 import {
   createIntrospector,
   type Introspector,
@@ -64,6 +65,9 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
   // Start discovery and the key load now; a failure shows on the requests.
   introspector.ready().catch(() => {});
   const extractOptions = { tokenLocations: [...tokenLocations], getToken, realm };
+  // A set-up fault seen per request (e.g. no body parser): the client gets a
+  // bare 500, so the operator needs the reason — once a minute is enough.
+  const logSetupFault = rateLimitedLog(introspectorOptions.logger ?? silentLogger, 'error');
 
   function zitadelAuthMiddleware(req: Request, res: Response, next: NextFunction): void {
     const state: RequestAuthState = { realm };
@@ -74,6 +78,7 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
     } catch (error) {
       // Another scheme is no credentials (RFC 6750 §3.1): anonymous when allowed.
       if (!authRequired && error instanceof UnauthorizedError) return next();
+      if (error instanceof ConfigError) logSetupFault(`zitadelAuth: ${error.message}`);
       return next(error);
     }
     if (found === undefined) {
