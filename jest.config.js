@@ -15,5 +15,7 @@ module.exports = {
   collectCoverage: true,
   collectCoverageFrom: ['lib/**/*.ts', '!lib/testing/**', '!lib/cli.ts', '!lib/cli/**'],
   coverageReporters: ['text-summary', 'text'],
-  coverageThreshold: enforce ? { global: { lines: 90, branches: 90 } } : undefined,
+  coverageThreshold: enforce
+    ? { global: { lines: 95, branches: 95, functions: 95, statements: 95 } }
+    : undefined,
 };
