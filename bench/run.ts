@@ -1,0 +1,295 @@
+/**
+ * `npm run bench` — throughput of the middleware against a hello-world
+ * baseline, under autocannon, with the local ZITADEL as the issuer; then the
+ * in-process micro benchmarks. Prints a table and writes bench/results.json
+ * (`--quick`: a short smoke run, written to bench/results.json.tmp).
+ *
+ * Flags: `--quick`, `--rounds N`, `--duration S`, `--profile` (servers run
+ * with `--cpu-prof`; the profiles' folder is printed at the end). Redis:
+ * `REDIS_URL`, else a private redis-server, else redis-hit is skipped
+ * (`BENCH_REDIS=off` skips it on purpose).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LocalZitadel } from '../lib/testing';
+import { compilePackage, loadPackage } from './build';
+import { burst, load, type LoadResult } from './load';
+import type { MicroConfig, MicroResult } from './micro';
+import { forkScript, installCleanup, nextMessage, startRedis, stopChild } from './processes';
+import * as report from './report';
+import type { BenchResults, BurstRound, HttpVariant, VariantResult } from './report';
+import type { ServerConfig, ServerVariant } from './server';
+import { median } from './stats';
+import { mintTokens } from './tokens';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const flag = (name: string) => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? Number(argv[at + 1]) : undefined;
+};
+const settings = {
+  rounds: flag('--rounds') ?? (quick ? 1 : 5),
+  durationSeconds: flag('--duration') ?? (quick ? 1.5 : 5),
+  warmupSeconds: quick ? 0.5 : 1,
+  connections: 50,
+  tokens: quick ? 1000 : 10_000,
+  burstSize: 500,
+  issuerLatencyMs: 5,
+};
+const micro = quick
+  ? { rounds: 3, hitIterations: 20_000, signSeconds: 0.3, heapEntries: 20_000 }
+  : { rounds: 7, hitIterations: 50_000, signSeconds: 1, heapEntries: 100_000 };
+const profileDir = argv.includes('--profile')
+  ? mkdtempSync(join(tmpdir(), 'zitadel-bench-profiles-'))
+  : undefined;
+const resultsFile = join(__dirname, quick ? 'results.json.tmp' : 'results.json');
+
+interface Server {
+  name: string;
+  child: ChildProcess;
+  port: number;
+}
+
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(`bench failed: ${error.stack ?? error.message}`);
+    process.exit(1);
+  },
+);
+
+async function main(): Promise<void> {
+  installCleanup();
+  const started = Date.now();
+  const loadAverageAtStart = report.currentLoad();
+  const log = (message: string) =>
+    console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${message}`);
+
+  log('compiling lib/ with tsc (the bench measures the compiled package)');
+  const buildDir = compilePackage();
+  const { startLocalZitadel } = loadPackage<typeof import('../lib/testing')>(
+    buildDir,
+    'testing/index',
+  );
+  const zitadel = await startLocalZitadel();
+  const redis = await startRedis();
+  try {
+    log(`local ZITADEL at ${zitadel.issuer}; minting ${settings.tokens} tokens`);
+    const pool = await mintTokens(zitadel, settings.tokens + 2 + settings.rounds);
+    const manyTokens = pool.slice(0, settings.tokens);
+    const [hitToken, microToken, ...burstTokens] = pool.slice(settings.tokens);
+
+    const base = { issuer: zitadel.issuer, apiKeyPath: zitadel.apiKeyPath, buildDir };
+    const redisUrl = 'url' in redis ? redis.url : undefined;
+    if (!redisUrl) log(`redis-hit skipped: ${'skipped' in redis ? redis.skipped : ''}`);
+    const plan: [HttpVariant | 'cold-burst', ServerVariant][] = [
+      ['baseline', 'baseline'],
+      ['hit', 'hit'],
+      ['hit-many', 'hit'],
+      ['no-cache', 'no-cache'],
+      ...(redisUrl ? [['redis-hit', 'redis-hit'] as [HttpVariant, ServerVariant]] : []),
+      ['cold-burst', 'hit'],
+    ];
+    const servers = new Map<string, Server>();
+    for (const server of await Promise.all(
+      plan.map(([name, variant]) => startServer(name, { ...base, variant, redisUrl })),
+    )) {
+      servers.set(server.name, server);
+    }
+    // One token would let single-flight share most Redis reads: the store gets many, like hit-many.
+    const many = new Set<string>(['hit-many', 'no-cache', 'redis-hit']);
+    const tokensOf = (name: HttpVariant) => (many.has(name) ? manyTokens : [hitToken]);
+
+    for (const name of ['hit-many', 'redis-hit'].filter((name) => servers.has(name))) {
+      log(`warming ${manyTokens.length} tokens in the ${name} server`);
+      await warm(servers.get(name)!, manyTokens);
+    }
+
+    const runs = new Map<HttpVariant, LoadResult[]>();
+    // The introspector's counters while measured (a warm cache makes no calls).
+    const statsDuringRuns = new Map<HttpVariant, Record<string, number>>();
+    const coldBurst: BurstRound[] = [];
+    const order = report.HTTP_VARIANTS.filter((name) => servers.has(name));
+    for (let round = 0; round < settings.rounds; round++) {
+      // Interleaved, and reversed every other round, so no variant always runs first.
+      for (const name of round % 2 ? [...order].reverse() : order) {
+        const server = servers.get(name)!;
+        const result = await measure(zitadel, server, tokensOf(name), name === 'no-cache');
+        runs.set(name, [...(runs.get(name) ?? []), result.load]);
+        statsDuringRuns.set(name, addUp(statsDuringRuns.get(name), result.stats));
+        log(`round ${round + 1} ${name}: ${Math.round(result.load.rps)} req/s`);
+      }
+      const cold = await coldBurstRound(zitadel, servers.get('cold-burst')!, burstTokens[round]);
+      coldBurst.push(cold);
+      log(
+        `round ${round + 1} cold-burst: ${cold.introspections} call(s), ${cold.ms.toFixed(0)} ms`,
+      );
+    }
+
+    log('micro benchmarks (child process with --expose-gc)');
+    const microResult = await runMicro({
+      ...micro,
+      issuer: zitadel.issuer,
+      apiKeyPath: zitadel.apiKeyPath,
+      token: microToken,
+      buildDir,
+    });
+    await Promise.all([...servers.values()].map((server) => stopChild(server.child)));
+
+    const variants = Object.fromEntries(
+      report.HTTP_VARIANTS.map((name): [HttpVariant, VariantResult] => {
+        const rounds = runs.get(name);
+        if (!rounds) return [name, { skipped: 'skipped' in redis ? redis.skipped : 'no Redis' }];
+        return [
+          name,
+          {
+            rps: median(rounds.map((r) => r.rps)),
+            latencyP50Ms: median(rounds.map((r) => r.latencyP50Ms)),
+            latencyP99Ms: median(rounds.map((r) => r.latencyP99Ms)),
+            serverCpuMicrosPerRequest: median(
+              rounds.map((r) => r.serverCpuMicrosPerRequest ?? NaN),
+            ),
+            rounds,
+            statsDuringRuns: statsDuringRuns.get(name),
+          },
+        ];
+      }),
+    ) as Record<HttpVariant, VariantResult>;
+    const partial: Omit<BenchResults, 'targets'> = {
+      date: new Date().toISOString(),
+      quick,
+      machine: report.machineInfo(),
+      loadAverageAtStart,
+      settings: {
+        rounds: settings.rounds,
+        durationSeconds: settings.durationSeconds,
+        connections: settings.connections,
+        tokens: settings.tokens,
+        burstSize: settings.burstSize,
+        issuerLatencyMs: settings.issuerLatencyMs,
+      },
+      variants,
+      coldBurst: {
+        rounds: coldBurst,
+        medianMs: median(coldBurst.map((r) => r.ms)),
+        maxIntrospections: Math.max(...coldBurst.map((r) => r.introspections)),
+      },
+      micro: microResult,
+    };
+    const results: BenchResults = { ...partial, targets: report.verdicts(partial) };
+    writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\n${report.formatText(results)}\n`);
+    for (const name of ['hit', 'hit-many', 'redis-hit'] as const) {
+      const calls = statsDuringRuns.get(name)?.introspections;
+      if (calls) console.warn(`warning: ${name} made ${calls} introspection calls while measured`);
+    }
+    if (profileDir) console.log(`CPU profiles (one per server pid): ${profileDir}`);
+    log(`done; results in ${resultsFile}`);
+  } finally {
+    await zitadel.close();
+    if ('stop' in redis) await redis.stop();
+  }
+}
+
+async function startServer(name: string, config: ServerConfig): Promise<Server> {
+  const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = forkScript('server', config, flags);
+  const { port } = await nextMessage(child, 'ready', 30_000);
+  if (profileDir) console.log(`server ${name}: pid ${child.pid}`);
+  return { name, child, port };
+}
+
+async function stats(server: Server): Promise<Record<string, number>> {
+  const answer = nextMessage(server.child, 'stats', 10_000);
+  server.child.send({ type: 'stats' });
+  return (await answer).stats;
+}
+
+/** Sends every token once and checks that all were answered 2xx. */
+async function warm(server: Server, tokens: readonly string[]): Promise<void> {
+  const result = await load({
+    port: server.port,
+    tokens,
+    connections: settings.connections,
+    amount: tokens.length,
+  });
+  if (result.failures)
+    throw new Error(`${server.name}: ${result.failures} failed warm-up requests`);
+}
+
+/** Warm-up, then the measured run, with the server's counters (and CPU time) meanwhile. */
+async function measure(
+  zitadel: LocalZitadel,
+  server: Server,
+  tokens: readonly string[],
+  slowIssuer: boolean,
+): Promise<{ load: LoadResult; stats: Record<string, number> }> {
+  if (slowIssuer) await zitadel.setLatency(settings.issuerLatencyMs);
+  try {
+    const connections = settings.connections;
+    // Many tokens: one pass over all of them (re-fills anything that expired meanwhile).
+    if (tokens.length > 1 && !slowIssuer) await warm(server, tokens);
+    else await load({ port: server.port, tokens, connections, duration: settings.warmupSeconds });
+    const before = await stats(server);
+    const result = await load({
+      port: server.port,
+      tokens,
+      connections,
+      duration: settings.durationSeconds,
+    });
+    const after = await stats(server);
+    if (result.failures)
+      console.warn(`warning: ${server.name}: ${result.failures} failed requests`);
+    const { cpuMicros, ...counters } = addUp(after, before, -1);
+    result.serverCpuMicrosPerRequest = cpuMicros / result.requests;
+    return { load: result, stats: counters };
+  } finally {
+    if (slowIssuer) await zitadel.setLatency(0);
+  }
+}
+
+async function coldBurstRound(
+  zitadel: LocalZitadel,
+  server: Server,
+  token: string,
+): Promise<BurstRound> {
+  await zitadel.setLatency(settings.issuerLatencyMs);
+  try {
+    const before = await stats(server);
+    const { ms, statuses } = await burst(server.port, token, settings.burstSize);
+    const after = await stats(server);
+    const delta = (key: string) => after[key] - before[key];
+    return {
+      ms,
+      introspections: delta('introspections'),
+      coalesced: delta('coalesced'),
+      hits: delta('hits'),
+      statuses,
+    };
+  } finally {
+    await zitadel.setLatency(0);
+  }
+}
+
+async function runMicro(config: MicroConfig): Promise<MicroResult> {
+  const child = forkScript('micro', config, ['--expose-gc']);
+  try {
+    return (await nextMessage(child, 'result', 300_000)).result as MicroResult;
+  } finally {
+    await stopChild(child);
+  }
+}
+
+/** `a + sign × b`, key by key (counters of two stats snapshots). */
+function addUp(
+  a: Record<string, number> = {},
+  b: Record<string, number>,
+  sign = 1,
+): Record<string, number> {
+  const sum = { ...a };
+  for (const [key, value] of Object.entries(b)) sum[key] = (sum[key] ?? 0) + sign * value;
+  return sum;
+}
