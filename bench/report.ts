@@ -1,9 +1,7 @@
 /**
- * The bench's results: their shape (bench/results.json), the targets with
- * their verdicts, and two renderings — a text table for the terminal and
- * Markdown for bench/RESULTS.md (`npx tsx bench/report.ts bench/results.json`).
+ * The bench's results: their shape (bench/results.json), the machine, and
+ * the targets with their verdicts. format.ts renders them.
  */
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { LoadResult } from './load';
 import type { MicroResult } from './micro';
@@ -181,143 +179,43 @@ export function verdicts(results: Omit<BenchResults, 'targets'>): TargetVerdict[
 }
 
 /**
- * The terminal report.
+ * Median req/s of a variant (NaN when skipped).
  *
  * @example
  * ```ts
- * console.log(formatText(results));
+ * rpsOf(results, 'hit') / rpsOf(results, 'baseline');
  * ```
  */
-export function formatText(results: BenchResults): string {
-  const { machine, settings } = results;
-  const lines = [
-    `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node} (${machine.platform}); load at start ${results.loadAverageAtStart.join(' ')}`,
-    `settings: ${settings.rounds} round(s) × ${settings.durationSeconds} s per variant, ${settings.connections} connections, 1 autocannon worker, ${settings.tokens} tokens round-robin for hit-many / no-cache / redis-hit, issuer latency ${settings.issuerLatencyMs} ms for no-cache and cold-burst${results.quick ? ' (QUICK: smoke run, figures not meaningful)' : ''}`,
-    '',
-    row(['variant', ...COLUMNS]),
-  ];
-  for (const [name, cells] of variantRows(results)) lines.push(row([name, ...cells]));
-  const burst = results.coldBurst;
-  lines.push(
-    '',
-    `cold-burst: ${settings.burstSize} concurrent requests, one fresh token: introspection calls per round ${burst.rounds.map((r) => r.introspections).join(', ')}; all answered in ${burst.medianMs.toFixed(0)} ms (median)`,
-    `micro: ${results.micro.hitMicroseconds.toFixed(2)} µs per cache hit through the middleware; ${Math.round(results.micro.assertionsPerSecond)} client assertions signed per second; ${Math.round(results.micro.heapBytesPerEntry)} heap bytes per cached entry (${results.micro.heapEntries} entries)`,
-    '',
-    row(['target', 'wanted', 'measured', 'verdict']),
-  );
-  for (const t of results.targets) lines.push(row([t.name, t.target, t.measured, verdict(t)]));
-  return lines.join('\n');
-}
-
-/**
- * The Markdown report: table, Mermaid chart, targets.
- *
- * @example
- * ```ts
- * writeFileSync('report.md', formatMarkdown(results));
- * ```
- */
-export function formatMarkdown(results: BenchResults): string {
-  const { machine, settings } = results;
-  const measured = HTTP_VARIANTS.filter((v) => !('skipped' in results.variants[v]));
-  const table = [
-    `| variant | ${COLUMNS.join(' | ')} |`,
-    '|---|---:|---|---:|---:|---:|---:|---:|',
-    ...variantRows(results).map(([name, cells]) => `| \`${name}\` | ${cells.join(' | ')} |`),
-  ];
-  const chart = [
-    '```mermaid',
-    'xychart-beta',
-    '    title "Throughput per variant (req/s, median of rounds)"',
-    `    x-axis [${measured.map((v) => `"${v}"`).join(', ')}]`,
-    '    y-axis "requests per second"',
-    `    bar [${measured.map((v) => Math.round(rpsOf(results, v))).join(', ')}]`,
-    '```',
-  ];
-  const targets = [
-    '| target | wanted | measured | verdict |',
-    '|---|---|---|---|',
-    ...results.targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${verdict(t)} |`),
-  ];
-  const burst = results.coldBurst;
-  return [
-    `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}. ` +
-      `${settings.rounds} rounds × ${settings.durationSeconds} s per variant, variants interleaved, ` +
-      `${settings.connections} connections, one autocannon worker on the same machine.`,
-    '',
-    ...table,
-    '',
-    ...chart,
-    '',
-    `Cold burst: ${settings.burstSize} concurrent requests with one fresh token → ` +
-      `${burst.rounds.map((r) => r.introspections).join(', ')} introspection call(s) per round; ` +
-      `all answered in ${burst.medianMs.toFixed(0)} ms (median, issuer latency ${settings.issuerLatencyMs} ms).`,
-    '',
-    `Micro: ${results.micro.hitMicroseconds.toFixed(2)} µs per cache hit through the middleware function; ` +
-      `${Math.round(results.micro.assertionsPerSecond)} client assertions signed per second; ` +
-      `${Math.round(results.micro.heapBytesPerEntry)} bytes of heap per cached entry (${results.micro.heapEntries} entries).`,
-    '',
-    ...targets,
-  ].join('\n');
-}
-
-const COLUMNS = [
-  'req/s (median)',
-  'per round',
-  'p50 ms',
-  'p99 ms',
-  'vs baseline',
-  'server CPU µs/req',
-  'vs baseline by CPU',
-];
-
-function variantRows(results: BenchResults): [string, string[]][] {
-  const baseline = rpsOf(results, 'baseline');
-  const baselineCpu = cpuOf(results, 'baseline');
-  return HTTP_VARIANTS.map((name) => {
-    const result = results.variants[name];
-    if ('skipped' in result) return [name, [`skipped: ${result.skipped}`, '', '', '', '', '', '']];
-    const failures = result.rounds.reduce((sum, r) => sum + r.failures, 0);
-    return [
-      name,
-      [
-        Math.round(result.rps).toLocaleString('en-US') + (failures ? ` (${failures} failed!)` : ''),
-        result.rounds.map((r) => Math.round(r.rps)).join(' / '),
-        result.latencyP50Ms.toFixed(0),
-        result.latencyP99Ms.toFixed(0),
-        (result.rps / baseline).toFixed(2),
-        result.serverCpuMicrosPerRequest.toFixed(0),
-        (baselineCpu / result.serverCpuMicrosPerRequest).toFixed(2),
-      ],
-    ];
-  });
-}
-
-function rpsOf(results: Pick<BenchResults, 'variants'>, variant: HttpVariant): number {
+export function rpsOf(results: Pick<BenchResults, 'variants'>, variant: HttpVariant): number {
   const result = results.variants[variant];
   return 'skipped' in result ? Number.NaN : result.rps;
 }
 
-function roundsOf(results: Pick<BenchResults, 'variants'>, variant: HttpVariant): LoadResult[] {
+/**
+ * The measured runs of a variant (none when skipped).
+ *
+ * @example
+ * ```ts
+ * roundsOf(results, 'hit').map((run) => run.rps);
+ * ```
+ */
+export function roundsOf(
+  results: Pick<BenchResults, 'variants'>,
+  variant: HttpVariant,
+): LoadResult[] {
   const result = results.variants[variant];
   return 'skipped' in result ? [] : result.rounds;
 }
 
-function cpuOf(results: Pick<BenchResults, 'variants'>, variant: HttpVariant): number {
+/**
+ * Median server CPU µs per request of a variant (NaN when skipped).
+ *
+ * @example
+ * ```ts
+ * cpuOf(results, 'baseline') / cpuOf(results, 'hit');
+ * ```
+ */
+export function cpuOf(results: Pick<BenchResults, 'variants'>, variant: HttpVariant): number {
   const result = results.variants[variant];
   return 'skipped' in result ? Number.NaN : result.serverCpuMicrosPerRequest;
-}
-
-function verdict(target: TargetVerdict): string {
-  return target.met ? 'met' : 'MISSED';
-}
-
-function row(cells: string[]): string {
-  const widths = [32, 16, 42, 8, 8, 12, 18, 18];
-  return cells.map((cell, i) => cell.padEnd(widths[i] ?? 12)).join(' ');
-}
-
-if (require.main === module) {
-  const file = process.argv[2] ?? `${__dirname}/results.json`;
-  console.log(formatMarkdown(JSON.parse(readFileSync(file, 'utf8')) as BenchResults));
 }

@@ -18,6 +18,7 @@ import { compilePackage, loadPackage } from './build';
 import { burst, load, type LoadResult } from './load';
 import type { MicroConfig, MicroResult } from './micro';
 import { forkScript, installCleanup, nextMessage, startRedis, stopChild } from './processes';
+import { formatText } from './format';
 import * as report from './report';
 import type { BenchResults, BurstRound, HttpVariant, VariantResult } from './report';
 import type { ServerConfig, ServerVariant } from './server';
@@ -181,7 +182,7 @@ async function main(): Promise<void> {
     };
     const results: BenchResults = { ...partial, targets: report.verdicts(partial) };
     writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`\n${report.formatText(results)}\n`);
+    console.log(`\n${formatText(results)}\n`);
     for (const name of ['hit', 'hit-many', 'redis-hit'] as const) {
       const calls = statsDuringRuns.get(name)?.introspections;
       if (calls) console.warn(`warning: ${name} made ${calls} introspection calls while measured`);
