@@ -3,10 +3,7 @@ import { join } from 'node:path';
 import { audienceOf, rolesClaimName, toAuthInfo, withToken } from '../../lib/token-info';
 
 const fixture = JSON.parse(
-  readFileSync(
-    join(__dirname, '../../../shared/fixtures/introspection-active-service-user.json'),
-    'utf8',
-  ),
+  readFileSync(join(__dirname, '../fixtures/introspection-active-service-user.json'), 'utf8'),
 ) as Record<string, unknown>;
 const PROJECT = '301255683459087361';
 const ACME = '301255600000000001';

@@ -29,10 +29,7 @@ export const expressVersions: Array<[string, ExpressFactory]> = [
 /** The ZITADEL fixture of an active service user, with an `exp` in the future. */
 export function activeFixture(): Record<string, unknown> {
   const fixture = JSON.parse(
-    readFileSync(
-      join(__dirname, '../../../shared/fixtures/introspection-active-service-user.json'),
-      'utf8',
-    ),
+    readFileSync(join(__dirname, '../fixtures/introspection-active-service-user.json'), 'utf8'),
   ) as Record<string, unknown>;
   return { ...fixture, exp: Math.floor(Date.now() / 1000) + 3600 };
 }
