@@ -76,6 +76,13 @@ export interface Introspector {
   close(): Promise<void>;
 }
 
+/**
+ * Internal: `introspector[PEEK_MEMORY](token)` answers a memory-tier hit
+ * synchronously (and counts it), else `undefined`. Lets the middleware call
+ * `next()` without a promise on the hot path; not part of the public API.
+ */
+export const PEEK_MEMORY: unique symbol = Symbol('peekMemory');
+
 /** What the cache and single-flight hold: a decision without the raw token. */
 type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: false }>;
 
@@ -94,7 +101,9 @@ type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: 
  * if (info.active && info.auth.hasRole('reader')) { … }
  * ```
  */
-export function createIntrospector(options: IntrospectorOptions): Introspector {
+export function createIntrospector(
+  options: IntrospectorOptions,
+): Introspector & { [PEEK_MEMORY](token: string): TokenInfo | undefined } {
   const config = resolveOptions(options);
   const { logger, now } = config;
   warnOnPlainHttp(config);
@@ -137,9 +146,28 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
     if (abort.signal.aborted) throw new IntrospectionUnavailableError('the introspector is closed');
     const clientId = clientAuth.clientId() ?? (await clientAuth.load()).clientId;
     const key = cacheKey(config.normalizedIssuer, clientId, token);
+    // A memory hit needs neither single-flight nor a promise chain.
+    const hit = peekKey(key, token);
+    if (hit) return hit;
     const { promise, joined } = flight.run(key, () => lookup(key, token));
     if (joined) counters.coalesced++;
-    const decision = await promise;
+    return answer(await promise, token);
+  }
+
+  function peekKey(key: string, token: string): TokenInfo | undefined {
+    const hit = cache?.peek(key);
+    if (!hit) return undefined;
+    counters.hits++;
+    return hit.active ? answer(hit.value, token) : { active: false, reason: 'inactive' };
+  }
+
+  function peekMemory(token: string): TokenInfo | undefined {
+    const clientId = clientAuth.clientId();
+    if (!cache || clientId === undefined || abort.signal.aborted) return undefined;
+    return peekKey(cacheKey(config.normalizedIssuer, clientId, token), token);
+  }
+
+  function answer(decision: Decision, token: string): TokenInfo {
     return decision.active ? { active: true, auth: withToken(decision.auth, token) } : decision;
   }
 
@@ -261,6 +289,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector {
       await cache.delete(cacheKey(config.normalizedIssuer, clientId, token));
     },
     stats: () => ({ ...counters }),
+    [PEEK_MEMORY]: peekMemory,
     async close() {
       abort.abort();
     },

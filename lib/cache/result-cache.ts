@@ -4,7 +4,7 @@
  * introspection answers only by their `active` and `exp` members; what the
  * memory tier holds (`V`) is whatever the caller derives from an answer.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { types } from 'node:util';
 import type { Logger } from '../logger';
 import { createMemoryTier, type MemoryEntry } from './memory-store';
@@ -43,7 +43,8 @@ export interface CacheStore {
  */
 export function cacheKey(issuer: string, clientId: string, token: string): string {
   const scope = `${issuer.replace(/\/+$/, '')}\n${clientId}\n${token}`;
-  return createHash('sha256').update(scope).digest('base64url');
+  // One-shot hash (Node >= 20.12): no Hash object per request.
+  return hash('sha256', scope, 'base64url');
 }
 
 /**
@@ -105,6 +106,8 @@ export type CacheLookup<V> = { active: true; value: V } | { active: false };
 export interface ResultCache<V> {
   /** Memory first, then the store; a store hit is revived into memory. `undefined` = miss. */
   get(key: string): Promise<CacheLookup<V> | undefined>;
+  /** The memory tier only, synchronously: the hot path of a cache hit. `undefined` = not in memory. */
+  peek(key: string): CacheLookup<V> | undefined;
   /**
    * Caches an introspection answer by the TTL rules, in memory and in the
    * store. Never rejects: a store failure is logged and swallowed.
@@ -191,6 +194,11 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
   };
 
   return {
+    peek(key) {
+      const entry = memory.fresh(key, now());
+      return entry && lookupOf(entry);
+    },
+
     async get(key) {
       const entry = memory.fresh(key, now());
       if (entry) return lookupOf(entry);

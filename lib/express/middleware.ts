@@ -6,6 +6,7 @@ import { ConfigError, InvalidTokenError, UnauthorizedError } from '../errors';
 import { rateLimitedLog, silentLogger } from '../logger';
 import {
   createIntrospector,
+  PEEK_MEMORY,
   type Introspector,
   type IntrospectorOptions,
   type TokenInfo,
@@ -89,15 +90,19 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
     if (found.location === 'query') res.setHeader('Cache-Control', 'private');
 
     const { token } = found;
-    // The executor also turns a synchronous throw into a rejection: next() runs once.
-    new Promise<TokenInfo>((resolve) => resolve(introspector.introspect(token))).then((info) => {
+    const settle = (info: TokenInfo) => {
       if (!info.active) {
         // An unknown reason leaves the description undefined: the error's default applies.
         return next(new InvalidTokenError(INACTIVE_DESCRIPTIONS[info.reason], { realm }));
       }
       req.auth = info.auth;
       next();
-    }, next);
+    };
+    // A warm token: answered synchronously, no promise.
+    const cached = introspector[PEEK_MEMORY](token);
+    if (cached) return settle(cached);
+    // The executor also turns a synchronous throw into a rejection: next() runs once.
+    new Promise<TokenInfo>((resolve) => resolve(introspector.introspect(token))).then(settle, next);
   }
 
   return Object.assign(zitadelAuthMiddleware, { introspector });
