@@ -88,11 +88,18 @@ export function extractToken(
   return { token: parseAuthorization(header, realm), location: 'header' };
 }
 
+/** `Bearer` + 1*SP + one b64token (RFC 6750 §2.1); ASCII only, so length is bytes. */
+const WELL_FORMED_BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+
 /**
  * `Bearer` (any case), one or more spaces, one b64token, nothing else. Node
  * has already trimmed the value and kept only the first of two headers.
  */
 function parseAuthorization(value: string, realm: string): string {
+  // The common, well-formed header in one match; anything else takes the
+  // slower path below, which says what is wrong with it.
+  const wellFormed = WELL_FORMED_BEARER.exec(value)?.[1];
+  if (wellFormed !== undefined && wellFormed.length <= MAX_TOKEN_BYTES) return wellFormed;
   const scheme = AUTH_SCHEME.exec(value)?.[0];
   if (scheme === undefined) {
     throw new InvalidRequestError('the Authorization header is malformed', { realm });
