@@ -8,7 +8,12 @@ import { ConfigError, IntrospectionUnavailableError } from './errors';
 import { rateLimitedLog } from './logger';
 import { resolveOptions, type IntrospectorOptions, type ResolvedOptions } from './options';
 import { audienceOf, toAuthInfo, withToken, type AuthInfo } from './token-info';
-import { cacheKey, createResultCache, type ResultCache } from './cache/result-cache';
+import {
+  cacheKey,
+  createResultCache,
+  type CacheLookup,
+  type ResultCache,
+} from './cache/result-cache';
 import { createSingleFlight } from './cache/single-flight';
 import { createDiscovery } from './zitadel/discovery';
 import { introspectToken, ServerBusyError } from './zitadel/introspection';
@@ -24,7 +29,7 @@ export type { CacheStore } from './cache/result-cache';
  * @example
  * ```ts
  * const info = await introspector.introspect(token);
- * if (info.active) console.log(info.auth.subject); else console.log(info.reason);
+ * const caller = info.active ? info.auth.subject : `refused: ${info.reason}`;
  * ```
  */
 export type TokenInfo =
@@ -158,7 +163,7 @@ export function createIntrospector(
     const hit = cache?.peek(key);
     if (!hit) return undefined;
     counters.hits++;
-    return hit.active ? answer(hit.value, token) : { active: false, reason: 'inactive' };
+    return answer(decisionOf(hit), token);
   }
 
   function peekMemory(token: string): TokenInfo | undefined {
@@ -175,7 +180,7 @@ export function createIntrospector(
     const cached = cache && (await cache.get(key));
     if (cached) {
       counters.hits++;
-      return cached.active ? cached.value : { active: false, reason: 'inactive' };
+      return decisionOf(cached);
     }
     try {
       return await callZitadel(key, token);
@@ -294,6 +299,11 @@ export function createIntrospector(
       abort.abort();
     },
   };
+}
+
+/** A cached `active:false` is a flag only; an active entry holds its decision. */
+function decisionOf(hit: CacheLookup<Decision>): Decision {
+  return hit.active ? hit.value : { active: false, reason: 'inactive' };
 }
 
 /** Marks a failure of discovery or the key file, before any introspection call. */

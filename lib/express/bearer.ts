@@ -51,7 +51,7 @@ const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
  * @example
  * ```ts
  * const found = extractToken(req, { tokenLocations: ['header'], realm: 'api' });
- * if (found) console.log(found.location); // 'header'
+ * const where = found?.location; // 'header'
  * ```
  */
 export function extractToken(
