@@ -3,6 +3,7 @@
  * (private_key_jwt) or a client id and secret (client_secret_basic).
  */
 import { loadKeyFile, type KeySource } from './zitadel/key-file';
+import { loadOnce } from './zitadel/load-once';
 import type { ClientAuthentication } from './zitadel/introspection';
 
 const RETRY_AFTER_FAILURE_MS = 5000;
@@ -41,28 +42,14 @@ export function createClientAuthentication(
     return { clientId: () => auth.clientId, load: () => Promise.resolve(auth) };
   }
 
-  let loaded: ClientAuthentication | undefined;
-  let pending: Promise<ClientAuthentication> | undefined;
-  let failedAt: number | undefined;
-  return {
-    clientId: () => loaded?.clientId,
-    load() {
-      if (loaded) return Promise.resolve(loaded);
-      const settledFailureIsFresh =
-        failedAt !== undefined && now() - failedAt < RETRY_AFTER_FAILURE_MS;
-      if (pending && (failedAt === undefined || settledFailureIsFresh)) return pending;
-      failedAt = undefined;
-      pending = loadKeyFile(credentials.key, 'application').then(
-        (key) => {
-          loaded = { method: 'private_key_jwt', clientId: key.clientId, key };
-          return loaded;
-        },
-        (error: unknown) => {
-          failedAt = now();
-          throw error;
-        },
-      );
-      return pending;
-    },
-  };
+  const auth = loadOnce(
+    () =>
+      loadKeyFile(credentials.key, 'application').then((key): ClientAuthentication => ({
+        method: 'private_key_jwt',
+        clientId: key.clientId,
+        key,
+      })),
+    { retryIntervalMs: RETRY_AFTER_FAILURE_MS, now },
+  );
+  return { clientId: () => auth.value()?.clientId, load: auth.get };
 }

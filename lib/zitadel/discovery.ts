@@ -6,6 +6,7 @@
 import { ConfigError, IntrospectionUnavailableError } from '../errors';
 import { isPlainObject, parseJson, parseRetryAfter } from './encoding';
 import { BodyTooLargeError, readBoundedText, RequestFailure, send } from './http';
+import { loadOnce } from './load-once';
 
 /**
  * What we need from the discovery document.
@@ -94,34 +95,11 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
     return { get: () => metadata };
   }
 
-  const now = options.now ?? Date.now;
-  const retryIntervalMs = options.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS;
-  let resolved: ProviderMetadata | undefined;
-  let inFlight: Promise<ProviderMetadata> | undefined;
-  let lastFailure: { error: unknown; at: number } | undefined;
-
-  return {
-    get() {
-      if (resolved) return Promise.resolve(resolved);
-      if (inFlight) return inFlight;
-      if (lastFailure && now() - lastFailure.at < retryIntervalMs) {
-        return Promise.reject(lastFailure.error);
-      }
-      inFlight = fetchMetadata(options).then(
-        (metadata) => {
-          resolved = metadata;
-          inFlight = undefined;
-          return metadata;
-        },
-        (error: unknown) => {
-          lastFailure = { error, at: now() };
-          inFlight = undefined;
-          throw error;
-        },
-      );
-      return inFlight;
-    },
-  };
+  const metadata = loadOnce(() => fetchMetadata(options), {
+    retryIntervalMs: options.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS,
+    now: options.now ?? Date.now,
+  });
+  return { get: metadata.get };
 }
 
 async function fetchMetadata(options: DiscoveryOptions): Promise<ProviderMetadata> {
