@@ -85,6 +85,40 @@ it('sends client_secret_basic with --client-id/--client-secret', async () => {
   expectNoSecrets(result, ['s3cret-0123456789', TOKEN]);
 });
 
+// Opaque tokens and secrets are base64url: one in 64 starts with a dash.
+it.each([
+  ['before the options', (token: string) => [token, '--json']],
+  ['after the options', (token: string) => ['--json', token]],
+  ['after --', (token: string) => ['--json', '--', token]],
+])('a token that starts with a dash is a token, %s', async (_where, place) => {
+  const dashed = `-${TOKEN}`;
+  const result = await introspect(...place(dashed));
+  expect(result).toMatchObject({ code: 3, stderr: '' });
+  expect(JSON.parse(result.stdout)).toMatchObject({ active: false });
+  expect(zitadel.requests.at(-1)?.token).toBe(dashed);
+  expectNoSecrets(result, [PEM, dashed]);
+});
+
+it('a client secret that starts with a dash is the value of --client-secret', async () => {
+  const secret = '-s3cret-0123456789';
+  const result = await runCli([
+    'introspect',
+    '--issuer',
+    zitadel.issuer,
+    '--client-id',
+    'api@p',
+    '--client-secret',
+    secret,
+    TOKEN,
+  ]);
+  expect(result).toMatchObject({ code: 3, stderr: '' });
+  const { headers } = zitadel.requests.at(-1) as { headers: Record<string, string> };
+  expect(headers.authorization).toBe(
+    `Basic ${Buffer.from(`api%40p:${secret}`).toString('base64')}`,
+  );
+  expectNoSecrets(result, [secret, TOKEN]);
+});
+
 it('a JWT-shaped token: what its own claims show comes first, marked as seen', async () => {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const payload = { iss: 'https://other.zitadel.cloud', aud: ['someone-else'], exp: 1_000_000 };

@@ -83,7 +83,7 @@ describe('token', () => {
   it('prints a token of the secret user (client credentials) that introspects active', async () => {
     const token = await tokenFor('secret');
     const result = await runCli(['introspect', ...apiKey, '--json', token]);
-    expect(result.code).toBe(0);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
     const report = JSON.parse(result.stdout);
     expect(report).toMatchObject({
       active: true,

@@ -57,7 +57,8 @@ export function parseCommandArgs(argv: string[], allowed: OptionName[]): Command
   const options = Object.fromEntries(names.map((name) => [name, OPTION_TYPES[name]]));
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTION_TYPES }>>;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true }) as never;
+    const args = dashedValuesAsWords(argv, options);
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: true }) as never;
   } catch (error) {
     throw new UsageError(describeParseError(error as Error & { code?: string }));
   }
@@ -157,12 +158,50 @@ export function noPositionals(args: CommandArgs): void {
   }
 }
 
+/**
+ * Opaque tokens and secrets are base64url, so one in 64 starts with `-`;
+ * parseArgs would take it for a bundle of short options (or refuse it as an
+ * option's value). Our only short option is `-h`, so any other word of a
+ * dash and more characters is a value: it is glued to the option before it
+ * when that option takes a string (`--client-secret -abc`), else it becomes
+ * a positional (placed after `--`, keeping the order of positionals).
+ */
+function dashedValuesAsWords(argv: string[], options: Record<string, { type: string }>): string[] {
+  const leading: string[] = [];
+  const positionals: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index];
+    if (arg === '--') {
+      positionals.push(...argv.slice(index + 1));
+      break;
+    }
+    const next = argv[index + 1];
+    if (takesString(arg, options) && next !== undefined && isDashedWord(next)) {
+      leading.push(`${arg}=${next}`);
+      index++;
+    } else if (isDashedWord(arg)) positionals.push(arg);
+    else leading.push(arg);
+  }
+  return positionals.length > 0 ? [...leading, '--', ...positionals] : leading;
+}
+
+/** `-abc…` but not `-`, `-h`, `-x` or `--anything`. */
+function isDashedWord(arg: string): boolean {
+  return arg.length > 2 && arg[0] === '-' && arg[1] !== '-';
+}
+
+function takesString(arg: string, options: Record<string, { type: string }>): boolean {
+  const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+  return name !== undefined && Object.hasOwn(options, name) && options[name].type === 'string';
+}
+
 /** parseArgs' own messages quote the offending argument; keep only its option name. */
 function describeParseError(error: Error & { code?: string }): string {
-  const option = /'(-{1,2}[A-Za-z][\w-]*)/.exec(error.message)?.[1] ?? 'an option';
-  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option}`;
+  const name = /'(-{1,2}[A-Za-z][\w-]*)/.exec(error.message)?.[1];
+  const option = name ? `option ${name}` : 'option';
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown ${option}`;
   // Otherwise ERR_PARSE_ARGS_INVALID_OPTION_VALUE: positionals are allowed, so nothing else is thrown.
   return /does not take/.test(error.message)
-    ? `option ${option} takes no value`
-    : `option ${option} needs a value`;
+    ? `${option} takes no value`
+    : `${option} needs a value`;
 }

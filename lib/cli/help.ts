@@ -82,7 +82,8 @@ ${API_CREDENTIALS}
   -h, --help             this help
 
 TOKEN may be '-' to read it from stdin, which keeps it out of the process
-list and the shell history.
+list and the shell history. A token that starts with a dash is still a
+token ('--' before it works as well).
 
 Example:
   ${BIN} token --issuer "$ISSUER" --key ./service-user.json --scope "$SCOPES" |
