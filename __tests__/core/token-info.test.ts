@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { audienceOf, rolesClaimName, toAuthInfo, withToken } from '../../lib/token-info';
@@ -118,12 +119,15 @@ describe('toAuthInfo on odd claim shapes', () => {
 });
 
 describe('withToken', () => {
-  it('attaches the token non-enumerably and leaves the cached object untouched', () => {
+  it('attaches the token as no own property and leaves the cached object untouched', () => {
     const cached = toAuthInfo(fixture);
     const view = withToken(cached, 'secret-token-value');
     expect(view.token).toBe('secret-token-value');
     expect(JSON.stringify(view)).not.toContain('secret-token-value');
-    expect(Object.keys(view)).not.toContain('token');
+    expect(inspect(view, { depth: 9 })).not.toContain('secret-token-value');
+    expect(JSON.stringify({ ...view })).not.toContain('secret-token-value');
+    expect(Reflect.ownKeys(view)).not.toContain('token');
+    expect(Object.keys(view)).toEqual(Object.keys(cached));
     expect(view.subject).toBe(cached.subject);
     expect(view.hasRole('reader')).toBe(true);
     expect((cached as { token?: string }).token).toBeUndefined();

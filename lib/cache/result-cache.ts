@@ -42,7 +42,9 @@ export interface CacheStore {
  * ```
  */
 export function cacheKey(issuer: string, clientId: string, token: string): string {
-  const scope = `${issuer.replace(/\/+$/, '')}\n${clientId}\n${token}`;
+  // Runs on every request: a regular expression only when there is a slash to strip.
+  const base = issuer.endsWith('/') ? issuer.replace(/\/+$/, '') : issuer;
+  const scope = `${base}\n${clientId}\n${token}`;
   // One-shot hash (Node >= 20.12): no Hash object per request.
   return hash('sha256', scope, 'base64url');
 }
