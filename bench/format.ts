@@ -25,6 +25,7 @@ export function formatText(results: BenchResults): string {
   const burst = results.coldBurst;
   lines.push(
     '',
+    layerLine(results),
     `cold-burst: ${settings.burstSize} concurrent requests, one fresh token: introspection calls per round ${burst.rounds.map((r) => r.introspections).join(', ')}; all answered in ${burst.medianMs.toFixed(0)} ms (median)`,
     `micro: ${results.micro.hitMicroseconds.toFixed(2)} µs per cache hit through the middleware; ${Math.round(results.micro.assertionsPerSecond)} client assertions signed per second; ${Math.round(results.micro.heapBytesPerEntry)} heap bytes per cached entry (${results.micro.heapEntries} entries)`,
     '',
@@ -74,6 +75,8 @@ export function formatMarkdown(results: BenchResults): string {
     '',
     ...chart,
     '',
+    layerLine(results),
+    '',
     `Cold burst: ${settings.burstSize} concurrent requests with one fresh token → ` +
       `${burst.rounds.map((r) => r.introspections).join(', ')} introspection call(s) per round; ` +
       `all answered in ${burst.medianMs.toFixed(0)} ms (median, issuer latency ${settings.issuerLatencyMs} ms).`,
@@ -116,6 +119,22 @@ function variantRows(results: BenchResults): [string, string[]][] {
       ],
     ];
   });
+}
+
+/** How much of hit's cost any middleware has: hit measured against an empty layer. */
+function layerLine(results: BenchResults): string {
+  const emptyRps = rpsOf(results, 'empty-layer');
+  const hitRps = rpsOf(results, 'hit');
+  const emptyCpu = cpuOf(results, 'empty-layer') - cpuOf(results, 'baseline');
+  const hitCpu = cpuOf(results, 'hit') - cpuOf(results, 'empty-layer');
+  return (
+    `empty-layer: one Express middleware that only calls next() → ${(emptyRps / rpsOf(results, 'baseline')).toFixed(2)} of baseline (${signed(emptyCpu)} µs CPU/req); ` +
+    `hit / empty-layer → ${(hitRps / emptyRps).toFixed(2)} (${signed(hitCpu)} µs CPU/req for the middleware's own work)`
+  );
+}
+
+function signed(value: number): string {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(0)}`;
 }
 
 function verdict(target: TargetVerdict): string {

@@ -15,7 +15,14 @@ import { median } from './stats';
  * for (const variant of HTTP_VARIANTS) console.log(results.variants[variant]);
  * ```
  */
-export const HTTP_VARIANTS = ['baseline', 'hit', 'hit-many', 'no-cache', 'redis-hit'] as const;
+export const HTTP_VARIANTS = [
+  'baseline',
+  'empty-layer',
+  'hit',
+  'hit-many',
+  'no-cache',
+  'redis-hit',
+] as const;
 export type HttpVariant = (typeof HTTP_VARIANTS)[number];
 
 /**

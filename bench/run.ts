@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     if (!redisUrl) log(`redis-hit skipped: ${'skipped' in redis ? redis.skipped : ''}`);
     const plan: [HttpVariant | 'cold-burst', ServerVariant][] = [
       ['baseline', 'baseline'],
+      ['empty-layer', 'empty-layer'],
       ['hit', 'hit'],
       ['hit-many', 'hit'],
       ['no-cache', 'no-cache'],

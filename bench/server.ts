@@ -21,7 +21,7 @@ import type { ChildMessage } from './processes';
  * const variant: ServerVariant = 'redis-hit';
  * ```
  */
-export type ServerVariant = 'baseline' | 'hit' | 'no-cache' | 'redis-hit';
+export type ServerVariant = 'baseline' | 'empty-layer' | 'hit' | 'no-cache' | 'redis-hit';
 
 /**
  * What `bench/run.ts` passes in argv[2].
@@ -61,6 +61,8 @@ async function main(): Promise<void> {
     await auth.introspector.ready();
     app.use(auth);
   }
+  // What any middleware costs before doing anything: the floor under `hit`.
+  if (config.variant === 'empty-layer') app.use((_req, _res, next) => next());
   app.get('/hello', (_req, res) => {
     res.send('hello world');
   });
@@ -85,6 +87,7 @@ function authFor(serverConfig: ServerConfig): ZitadelAuthMiddleware | undefined 
   const base: ZitadelAuthOptions = { issuer: serverConfig.issuer, key: serverConfig.apiKeyPath };
   switch (serverConfig.variant) {
     case 'baseline':
+    case 'empty-layer':
       return undefined;
     case 'hit':
       return zitadelAuth(base);
