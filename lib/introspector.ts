@@ -4,6 +4,7 @@
  * concurrent requests for one token cost one lookup and at most one call.
  */
 import { setMaxListeners } from 'node:events';
+import { createBackPressure } from './back-pressure';
 import { ConfigError, IntrospectionUnavailableError } from './errors';
 import { rateLimitedLog } from './logger';
 import { resolveOptions, type IntrospectorOptions, type ResolvedOptions } from './options';
@@ -144,8 +145,7 @@ export function createIntrospector(
     staleServed: 0,
     shed: 0,
   };
-  let inFlight = 0;
-  let circuitOpenUntil = 0;
+  const gate = createBackPressure({ maxInFlight: config.maxInFlight, now });
 
   async function introspect(token: string): Promise<TokenInfo> {
     if (abort.signal.aborted) throw new IntrospectionUnavailableError('the introspector is closed');
@@ -194,9 +194,13 @@ export function createIntrospector(
   }
 
   async function callZitadel(key: string, token: string): Promise<Decision> {
-    shedIfOverloaded();
+    try {
+      gate.admit();
+    } catch (error) {
+      counters.shed++;
+      throw error;
+    }
     counters.misses++;
-    inFlight++;
     try {
       const [auth, metadata] = await Promise.all([clientAuth.load(), discovery.get()]).catch(
         (error: unknown) => {
@@ -223,23 +227,7 @@ export function createIntrospector(
       reportFailure(error, failure instanceof SetupFailure);
       throw error;
     } finally {
-      inFlight--;
-    }
-  }
-
-  function shedIfOverloaded() {
-    const waitMs = circuitOpenUntil - now();
-    if (waitMs > 0) {
-      counters.shed++;
-      throw new IntrospectionUnavailableError('ZITADEL asked us to back off (circuit open)', {
-        retryAfterSeconds: Math.ceil(waitMs / 1000),
-      });
-    }
-    if (inFlight >= config.maxInFlight) {
-      counters.shed++;
-      throw new IntrospectionUnavailableError(
-        `too many introspections in flight (maxInFlight ${config.maxInFlight})`,
-      );
+      gate.release();
     }
   }
 
@@ -264,7 +252,7 @@ export function createIntrospector(
     if (beforeTheCall && !(error instanceof ConfigError)) {
       logSetupOutage(`introspection not attempted: ${message}`);
     } else if (error instanceof ServerBusyError) {
-      circuitOpenUntil = now() + error.retryAfterSeconds * 1000;
+      gate.openFor(error.retryAfterSeconds);
       logger.warn(`introspection: ${message}; not calling again for ${error.retryAfterSeconds} s`);
     } else if (error instanceof ConfigError) {
       logRejection(`introspection: ${message}`);
