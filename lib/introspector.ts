@@ -16,6 +16,7 @@ import {
   type ResultCache,
 } from './cache/result-cache';
 import { createSingleFlight } from './cache/single-flight';
+import { createAgentFetch } from './zitadel/agent-fetch';
 import { createDiscovery } from './zitadel/discovery';
 import { introspectToken, ServerBusyError } from './zitadel/introspection';
 import { createClientAuthentication, type ClientAuthenticationSource } from './client-auth';
@@ -78,7 +79,11 @@ export interface Introspector {
   /** Drops one token from every cache tier (e.g. after logout). */
   evict(token: string): Promise<void>;
   stats(): IntrospectorStats;
-  /** Aborts calls in flight; later calls reject with IntrospectionUnavailableError. */
+  /**
+   * Aborts calls in flight and closes the connections to ZITADEL (unless a
+   * `fetch` was given: those are the caller's); later calls reject with
+   * IntrospectionUnavailableError.
+   */
   close(): Promise<void>;
 }
 
@@ -118,10 +123,13 @@ export function createIntrospector(
   // so up to maxInFlight listeners are expected, not a leak.
   const abort = new AbortController();
   setMaxListeners(0, abort.signal);
+  // Our own keep-alive pool unless the caller brings a fetch: close() closes it.
+  const http = config.fetch ? undefined : createAgentFetch();
+  const fetchFn = config.fetch ?? http?.fetch;
   const discovery = createDiscovery({
     issuer: config.issuer,
     introspectionEndpoint: config.introspectionEndpoint,
-    fetch: config.fetch,
+    fetch: fetchFn,
     timeoutMs: config.timeoutMs,
     now,
     signal: abort.signal,
@@ -213,7 +221,7 @@ export function createIntrospector(
         auth,
         timeoutMs: config.timeoutMs,
         retries: config.retries,
-        fetch: config.fetch,
+        fetch: fetchFn,
         signal: abort.signal,
         onAttempt: () => counters.introspections++,
       });
@@ -285,6 +293,7 @@ export function createIntrospector(
     [PEEK_MEMORY]: peekMemory,
     async close() {
       abort.abort();
+      http?.destroy();
     },
   };
 }

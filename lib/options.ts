@@ -64,7 +64,10 @@ export interface IntrospectorOptions {
   clockToleranceSeconds?: number;
   /** Introspections in flight at once; beyond → 503. Default 100. */
   maxInFlight?: number;
-  /** A fetch implementation (custom CA, proxy through an undici dispatcher). */
+  /**
+   * A fetch implementation (custom CA, proxy through an undici dispatcher).
+   * Default: the introspector's own keep-alive pool, which `close()` closes.
+   */
   fetch?: typeof fetch;
   /** Receives one line per failure; never a token. */
   logger?: Logger;

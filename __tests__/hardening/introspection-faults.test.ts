@@ -149,7 +149,7 @@ const faultCases: FaultCase[] = [
     2,
     /timed out/,
   ),
-  outage('a connection reset mid-body', { kind: 'reset' }, 2, /unreachable \(UND_ERR_SOCKET\)/),
+  outage('a connection reset mid-body', { kind: 'reset' }, 2, /unreachable \(ECONNRESET\)/),
   outage('a connection dropped before the answer', { kind: 'drop' }, 2, /unreachable/),
   outage('a non-JSON body', { kind: 'non-json' }, 1, /malformed .*: not JSON/),
   outage('a JSON array', { kind: 'json-array' }, 1, /malformed .*: not a JSON object/),

@@ -41,6 +41,8 @@ export interface ScriptedZitadel {
   discovery(answer: ScriptedAnswer | undefined): void;
   /** Requests currently being answered (delayed or hanging included). */
   open(): number;
+  /** TCP connections: accepted since start, and open now (idle keep-alive ones included). */
+  connections(): { accepted: number; open: number };
   close(): Promise<void>;
 }
 
@@ -85,7 +87,9 @@ export async function startScriptedZitadel(): Promise<ScriptedZitadel> {
       void send(res, { status: 404, json: { error: 'not_found' } });
     });
   });
+  let accepted = 0;
   server.on('connection', (socket) => {
+    accepted++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -106,6 +110,7 @@ export async function startScriptedZitadel(): Promise<ScriptedZitadel> {
       discoveryAnswer = answer;
     },
     open: () => openRequests,
+    connections: () => ({ accepted, open: sockets.size }),
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -53,7 +53,7 @@ export interface IntrospectionCallOptions {
   timeoutMs: number;
   /** Extra attempts after a network error, a timeout or a 5xx. */
   retries: number;
-  /** Default: the global fetch (keep-alive). */
+  /** Default: the global fetch (the introspector passes its own pool). */
   fetch?: typeof fetch;
   /** Called once per HTTP request sent, retries included. */
   onAttempt?: () => void;
