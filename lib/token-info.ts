@@ -120,7 +120,7 @@ const authInfoMethods = {
 /**
  * What `req.auth` is on every request: the cached fields copied, the token in
  * a private field behind a getter, so no own property holds it (JSON, spread,
- * `console.log`). Runs on every cache hit, where this costs a fifth of
+ * `util.inspect`). Runs on every cache hit, where this costs a fifth of
  * `Object.defineProperty`.
  */
 class AuthInfoView {
