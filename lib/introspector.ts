@@ -88,11 +88,12 @@ export interface Introspector {
 }
 
 /**
- * Internal: `introspector[PEEK_MEMORY](token)` answers a memory-tier hit
- * synchronously (and counts it), else `undefined`. Lets the middleware call
- * `next()` without a promise on the hot path; not part of the public API.
+ * Internal: `introspector[INTROSPECT_NOW_IF_CACHED](token)` answers as
+ * `introspect()` does, but a memory-tier hit synchronously, not as a promise.
+ * Lets the middleware call `next()` without a promise on the hot path, and
+ * hash the token once on a miss; not part of the public API.
  */
-export const PEEK_MEMORY: unique symbol = Symbol('peekMemory');
+export const INTROSPECT_NOW_IF_CACHED: unique symbol = Symbol('introspectNowIfCached');
 
 /** What the cache and single-flight hold: a decision without the raw token. */
 type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: false }>;
@@ -112,9 +113,9 @@ type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: 
  * if (info.active && info.auth.hasRole('reader')) { … }
  * ```
  */
-export function createIntrospector(
-  options: IntrospectorOptions,
-): Introspector & { [PEEK_MEMORY](token: string): TokenInfo | undefined } {
+export function createIntrospector(options: IntrospectorOptions): Introspector & {
+  [INTROSPECT_NOW_IF_CACHED](token: string): TokenInfo | Promise<TokenInfo>;
+} {
   const config = resolveOptions(options);
   const { logger, now } = config;
   warnOnPlainHttp(config);
@@ -160,8 +161,18 @@ export function createIntrospector(
     const clientId = clientAuth.clientId() ?? (await clientAuth.load()).clientId;
     const key = cacheKey(config.normalizedIssuer, clientId, token);
     // A memory hit needs neither single-flight nor a promise chain.
-    const hit = peekKey(key, token);
-    if (hit) return hit;
+    return peekKey(key, token) ?? coalesced(key, token);
+  }
+
+  function introspectNowIfCached(token: string): TokenInfo | Promise<TokenInfo> {
+    const clientId = clientAuth.clientId();
+    // Not loaded yet, or closed: the slow path knows what to do.
+    if (clientId === undefined || abort.signal.aborted) return introspect(token);
+    const key = cacheKey(config.normalizedIssuer, clientId, token);
+    return peekKey(key, token) ?? coalesced(key, token);
+  }
+
+  async function coalesced(key: string, token: string): Promise<TokenInfo> {
     const { promise, joined } = flight.run(key, () => lookup(key, token));
     if (joined) counters.coalesced++;
     return answer(await promise, token);
@@ -172,12 +183,6 @@ export function createIntrospector(
     if (!hit) return undefined;
     counters.hits++;
     return answer(decisionOf(hit), token);
-  }
-
-  function peekMemory(token: string): TokenInfo | undefined {
-    const clientId = clientAuth.clientId();
-    if (!cache || clientId === undefined || abort.signal.aborted) return undefined;
-    return peekKey(cacheKey(config.normalizedIssuer, clientId, token), token);
   }
 
   function answer(decision: Decision, token: string): TokenInfo {
@@ -290,7 +295,7 @@ export function createIntrospector(
       await cache.delete(cacheKey(config.normalizedIssuer, clientId, token));
     },
     stats: () => ({ ...counters }),
-    [PEEK_MEMORY]: peekMemory,
+    [INTROSPECT_NOW_IF_CACHED]: introspectNowIfCached,
     async close() {
       abort.abort();
       http?.destroy();

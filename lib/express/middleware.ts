@@ -6,7 +6,7 @@ import { ConfigError, InvalidTokenError, UnauthorizedError } from '../errors';
 import { rateLimitedLog, silentLogger } from '../logger';
 import {
   createIntrospector,
-  PEEK_MEMORY,
+  INTROSPECT_NOW_IF_CACHED,
   type Introspector,
   type IntrospectorOptions,
   type TokenInfo,
@@ -98,11 +98,11 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
       req.auth = info.auth;
       next();
     };
-    // A warm token: answered synchronously, no promise.
-    const cached = introspector[PEEK_MEMORY](token);
-    if (cached) return settle(cached);
-    // The executor also turns a synchronous throw into a rejection: next() runs once.
-    new Promise<TokenInfo>((resolve) => resolve(introspector.introspect(token))).then(settle, next);
+    // A warm token is answered synchronously: no promise on the hot path.
+    // (A synchronous throw would reach next() through Express's own layer.)
+    const outcome = introspector[INTROSPECT_NOW_IF_CACHED](token);
+    if (outcome instanceof Promise) outcome.then(settle, next);
+    else settle(outcome);
   }
 
   return Object.assign(zitadelAuthMiddleware, { introspector });
