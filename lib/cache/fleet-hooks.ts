@@ -39,4 +39,11 @@ export interface FleetHooks {
   evictSession(sessionId: string): Promise<void>;
   /** A {@link SharedMemory} whose names live in their own `namespace`. */
   sharedMemory(namespace: string): SharedMemory;
+  /**
+   * For a token accepted without a call (local JWT): whether an eviction
+   * covers it — `evict()` of a token with this `jti`, or `evictSubject(subject)`
+   * / `evictAll()` at or after `issuedAtMs` — fleet-wide. Such a token is
+   * introspected instead of trusted, until its `exp`.
+   */
+  evictedAfter(token: { jti: string; subject: string; issuedAtMs: number }): Promise<boolean>;
 }
