@@ -4,7 +4,8 @@
  * concurrent requests for one token cost one lookup and at most one call.
  */
 import { setMaxListeners } from 'node:events';
-import { createBackPressure } from './back-pressure';
+import { createBackPressure, type Admission } from './back-pressure';
+import { backPressureOptions } from './fleet-flow';
 import { ConfigError, IntrospectionUnavailableError } from './errors';
 import { rateLimitedLog } from './logger';
 import { resolveOptions, type IntrospectorOptions, type ResolvedOptions } from './options';
@@ -18,7 +19,7 @@ import {
 import { createSingleFlight } from './cache/single-flight';
 import { createAgentFetch } from './zitadel/agent-fetch';
 import { createDiscovery } from './zitadel/discovery';
-import { introspectToken, ServerBusyError } from './zitadel/introspection';
+import { introspectToken, RateLimitedError, ServerBusyError } from './zitadel/introspection';
 import { createClientAuthentication, type ClientAuthenticationSource } from './client-auth';
 
 export type { CacheOptions, IntrospectorOptions } from './options';
@@ -154,7 +155,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     staleServed: 0,
     shed: 0,
   };
-  const gate = createBackPressure({ maxInFlight: config.maxInFlight, now });
+  const gate = createBackPressure({ ...backPressureOptions(config, options), now });
 
   async function introspect(token: string): Promise<TokenInfo> {
     if (abort.signal.aborted) throw new IntrospectionUnavailableError('the introspector is closed');
@@ -207,8 +208,9 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
   }
 
   async function callZitadel(key: string, token: string): Promise<Decision> {
+    let admission: Admission;
     try {
-      gate.admit();
+      admission = await gate.admit();
     } catch (error) {
       counters.shed++;
       throw error;
@@ -230,17 +232,18 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
         signal: abort.signal,
         onAttempt: () => counters.introspections++,
       });
+      admission.succeeded();
       const decision = decide(claims);
       // An active answer is cached with its decision (also a denial for the wrong audience).
       if (cache) await cache.set(key, { claims, value: decision });
       return decision;
     } catch (failure) {
       counters.errors++;
-      const error = failure instanceof SetupFailure ? failure.error : failure;
+      const error = await admission.failed(
+        failure instanceof SetupFailure ? failure.error : failure,
+      );
       reportFailure(error, failure instanceof SetupFailure);
       throw error;
-    } finally {
-      gate.release();
     }
   }
 
@@ -264,8 +267,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     const message = error instanceof Error ? error.message : String(error);
     if (beforeTheCall && !(error instanceof ConfigError)) {
       logSetupOutage(`introspection not attempted: ${message}`);
-    } else if (error instanceof ServerBusyError) {
-      gate.openFor(error.retryAfterSeconds);
+    } else if (error instanceof ServerBusyError || error instanceof RateLimitedError) {
       logger.warn(`introspection: ${message}; not calling again for ${error.retryAfterSeconds} s`);
     } else if (error instanceof ConfigError) {
       logRejection(`introspection: ${message}`);
@@ -298,6 +300,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     [INTROSPECT_NOW_IF_CACHED]: introspectNowIfCached,
     async close() {
       abort.abort();
+      gate.close();
       http?.destroy();
     },
   };

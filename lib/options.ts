@@ -29,6 +29,11 @@ export interface CacheOptions {
   store?: CacheStore;
   /** A store answer slower than this is a miss. Default 50. */
   storeTimeoutMs?: number;
+  /**
+   * A hit in the last this many seconds of its entry's life (at most half its
+   * TTL) is answered at once and refreshed in the background. 0 = off. Default 30.
+   */
+  refreshAheadSeconds?: number;
 }
 
 /**
@@ -65,6 +70,12 @@ export interface IntrospectorOptions {
   /** Introspections in flight at once; beyond → 503. Default 100. */
   maxInFlight?: number;
   /**
+   * Logical introspections (retries included once; refreshes count) that may
+   * start per second, fleet-wide with a coordinating store; beyond → 503
+   * `Retry-After: 1` (or a stale copy). Default: no budget.
+   */
+  maxIntrospectionsPerSecond?: number;
+  /**
    * A fetch implementation (custom CA, proxy through an undici dispatcher).
    * Default: the introspector's own keep-alive pool, which `close()` closes.
    */
@@ -90,6 +101,7 @@ export interface ResolvedOptions {
   retries: number;
   clockToleranceSeconds: number;
   maxInFlight: number;
+  maxIntrospectionsPerSecond?: number;
   fetch?: typeof fetch;
   logger: Logger;
   now: () => number;
@@ -125,6 +137,10 @@ export function resolveOptions(options: IntrospectorOptions): ResolvedOptions {
     retries: number(options.retries, 'retries', 1, 0, true),
     clockToleranceSeconds: number(options.clockToleranceSeconds, 'clockToleranceSeconds', 5, 0),
     maxInFlight: number(options.maxInFlight, 'maxInFlight', 100, 1, true),
+    maxIntrospectionsPerSecond:
+      options.maxIntrospectionsPerSecond === undefined
+        ? undefined
+        : number(options.maxIntrospectionsPerSecond, 'maxIntrospectionsPerSecond', 0, 1, true),
     fetch: optionalFunction(options.fetch, 'fetch'),
     logger: resolveLogger(options.logger),
     now: optionalFunction(options.now, 'now') ?? Date.now,
@@ -178,6 +194,7 @@ function resolveCache(cache: IntrospectorOptions['cache']): ResolvedOptions['cac
     inactiveTtlSeconds: number(given.inactiveTtlSeconds, 'cache.inactiveTtlSeconds', 10, 0),
     staleIfErrorSeconds: number(given.staleIfErrorSeconds, 'cache.staleIfErrorSeconds', 0, 0),
     storeTimeoutMs: number(given.storeTimeoutMs, 'cache.storeTimeoutMs', 50, 1),
+    refreshAheadSeconds: number(given.refreshAheadSeconds, 'cache.refreshAheadSeconds', 30, 0),
     store,
   };
 }

@@ -141,7 +141,13 @@ const faultCases: FaultCase[] = [
   outage('HTTP 500', status(500), 2, /HTTP 500/),
   outage('HTTP 502', status(502), 2, /HTTP 502/),
   outage('HTTP 404', status(404), 1, /HTTP 404/),
-  outage('HTTP 429 without Retry-After', status(429), 1, /rate limiting/),
+  outage(
+    'HTTP 429 without Retry-After (a back-off of 1 s first)',
+    status(429),
+    1,
+    /rate limiting \(HTTP 429 without Retry-After\); not calling again for 1 s/,
+    1,
+  ),
   outage('a hang', { kind: 'hang' }, 2, /timed out/),
   outage(
     'an answer slower than timeoutMs',

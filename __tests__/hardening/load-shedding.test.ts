@@ -194,7 +194,6 @@ describe('a circuit opened by ZITADEL asking us to back off', () => {
   it.each([
     ['429 with Retry-After: 2', 429, () => '2', 2],
     ['503 with Retry-After: 2', 503, () => '2', 2],
-    ['429 with an HTTP-date 3 s ahead', 429, () => new Date(Date.now() + 3000).toUTCString(), 3],
   ])(
     '%s: misses 503 without a call, cached callers 200, then closes',
     async (_n, code, value, s) => {
@@ -228,6 +227,43 @@ describe('a circuit opened by ZITADEL asking us to back off', () => {
     },
   );
 
+  it.each([
+    ['no Retry-After', undefined],
+    ['an HTTP-date 3 s ahead (counts as none)', () => new Date(Date.now() + 3000).toUTCString()],
+  ])('429 with %s: a back-off of 1 s, then 2 s, reset by a success', async (_n, value) => {
+    freshAuth();
+    expect((await ask(callers[0].token)).status).toBe(200);
+    proxy.reset();
+    const rateLimit = () =>
+      proxy.set(INTROSPECT, {
+        kind: 'status',
+        status: 429,
+        headers: value ? { 'Retry-After': value() } : {},
+      });
+    const waitOut = (seconds: number) =>
+      new Promise((resolve) => setTimeout(resolve, seconds * 1000 + 100));
+    rateLimit();
+    expect((await ask(randomToken())).headers['retry-after']).toBe('1');
+    const shed = await ask(randomToken());
+    expectErrorAnswer(shed, 503);
+    expect(shed.headers['retry-after']).toBe('1');
+    expect((await ask(callers[0].token)).status).toBe(200);
+    expect(proxy.stats(INTROSPECT).requests).toBe(1);
+    await waitOut(1);
+    // The probe after the first back-off meets another 429: the back-off doubles.
+    expect((await ask(randomToken())).headers['retry-after']).toBe('2');
+    expect(proxy.stats(INTROSPECT).requests).toBe(2);
+    await waitOut(2);
+    proxy.set(INTROSPECT, { kind: 'pass' });
+    expect((await ask(randomToken())).status).toBe(401);
+    // The success reset it: the next 429 backs off 1 s again.
+    rateLimit();
+    expect((await ask(randomToken())).headers['retry-after']).toBe('1');
+    expect(proxy.stats(INTROSPECT).requests).toBe(4);
+    await waitOut(1);
+    proxy.set(INTROSPECT, { kind: 'pass' });
+  });
+
   it('caps a Retry-After of an hour at 60 s', async () => {
     freshAuth();
     expect((await ask(callers[0].token)).status).toBe(200);
@@ -241,7 +277,8 @@ describe('a circuit opened by ZITADEL asking us to back off', () => {
 
   it('logs the back-off once, names no token, and leaks no secret', () => {
     const backOffs = logger.lines.filter((line) => /not calling again/.test(line.message));
-    expect(backOffs).toHaveLength(4);
+    // One per opening: 3 Retry-After cases and the cap, 3 back-offs in each 429 case.
+    expect(backOffs).toHaveLength(9);
     for (const line of logger.lines) scan.text(`log ${line.level}`, line.message);
     for (const error of app.errors) scan.text('error', error);
     expect(app.unexpected).toEqual([]);

@@ -1,5 +1,9 @@
 import { IntrospectionUnavailableError } from '../../lib/errors';
-import { introspectToken, ServerBusyError } from '../../lib/zitadel/introspection';
+import {
+  introspectToken,
+  RateLimitedError,
+  ServerBusyError,
+} from '../../lib/zitadel/introspection';
 import { closedPortUrl, json, type Handler } from './helpers';
 import { attempts, failure, options, other, serve, server, TOKEN } from './introspection-fixture';
 
@@ -7,7 +11,7 @@ describe('introspectToken: outages → IntrospectionUnavailableError', () => {
   it.each([
     ['429 with Retry-After seconds', 429, '30', 30],
     ['503 with a Retry-After over 60', 503, '120', 60],
-    ['503 with Retry-After 0', 503, '0', 1],
+    ['429 with Retry-After 1', 429, '1', 1],
   ])('%s → ServerBusyError, not retried', async (_what, status, retryAfter, seconds) => {
     server.handler = (_req, res) => json(res, status, {}, { 'retry-after': retryAfter });
     const error = await failure(introspectToken(TOKEN, options({ retries: 2 })));
@@ -18,18 +22,32 @@ describe('introspectToken: outages → IntrospectionUnavailableError', () => {
     expect(attempts).toBe(1);
   });
 
-  it('503 with Retry-After as an HTTP-date → ServerBusyError with the seconds left', async () => {
-    const at = new Date(Date.now() + 20_000).toUTCString();
-    server.handler = (_req, res) => json(res, 503, {}, { 'retry-after': at });
-    const error = await failure(introspectToken(TOKEN, options({ retries: 1 })));
-    expect(error).toBeInstanceOf(ServerBusyError);
-    expect((error as ServerBusyError).retryAfterSeconds).toBeGreaterThanOrEqual(18);
-    expect((error as ServerBusyError).retryAfterSeconds).toBeLessThanOrEqual(20);
+  it.each([
+    ['no Retry-After', undefined],
+    ['Retry-After 0', '0'],
+    ['Retry-After as an HTTP-date', new Date(Date.now() + 20_000).toUTCString()],
+  ])('429 with %s → RateLimitedError, not retried (the caller backs off)', async (_w, value) => {
+    const headers: Record<string, string> = value === undefined ? {} : { 'retry-after': value };
+    server.handler = (_req, res) => json(res, 429, {}, headers);
+    const error = await failure(introspectToken(TOKEN, options({ retries: 2 })));
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error).not.toBeInstanceOf(ServerBusyError);
+    expect(error.message).toMatch(/rate limiting \(HTTP 429 without Retry-After\)/);
     expect(attempts).toBe(1);
   });
 
+  it.each([
+    ['Retry-After 0', '0'],
+    ['Retry-After as an HTTP-date', new Date(Date.now() + 20_000).toUTCString()],
+  ])('503 with %s counts as none: retried as a 5xx, no ServerBusyError', async (_w, value) => {
+    server.handler = (_req, res) => json(res, 503, {}, { 'retry-after': value });
+    const error = await failure(introspectToken(TOKEN, options({ retries: 1 })));
+    expect(error).not.toBeInstanceOf(ServerBusyError);
+    expect((error as IntrospectionUnavailableError).retryAfterSeconds).toBe(5);
+    expect(attempts).toBe(2);
+  });
+
   it.each<[string, Handler, RegExp, number]>([
-    ['429 without Retry-After', (_r, res) => json(res, 429, {}), /rate limiting \(HTTP 429\)/, 5],
     ['404', (_r, res) => json(res, 404, {}), /answered HTTP 404/, 5],
     [
       '403 with Retry-After',

@@ -5,13 +5,7 @@
  */
 import { ConfigError, IntrospectionUnavailableError } from '../errors';
 import { signClientAssertion } from './assertion';
-import {
-  basicCredentials,
-  isPlainObject,
-  parseJson,
-  parseRetryAfter,
-  redactSecrets,
-} from './encoding';
+import { basicCredentials, isPlainObject, parseJson, redactSecrets } from './encoding';
 import {
   BodyTooLargeError,
   pause,
@@ -72,6 +66,18 @@ export interface IntrospectionCallOptions {
  */
 export class ServerBusyError extends IntrospectionUnavailableError {}
 
+/**
+ * A 429 without a usable `Retry-After` (ZITADEL Cloud's per-IP limit, a
+ * blocked instance): not retried; the caller backs off by its own schedule
+ * (1, 2, 4, … s), since calling on gets the IP banned.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof RateLimitedError) backOff(); }
+ * ```
+ */
+export class RateLimitedError extends IntrospectionUnavailableError {}
+
 const MAX_RETRY_PAUSE_MS = 200;
 
 /**
@@ -84,6 +90,7 @@ const MAX_RETRY_PAUSE_MS = 200;
  * @throws {IntrospectionUnavailableError} unreachable, timed out, 3xx, 429,
  * other 4xx, 5xx (after `retries`), a body over 1 MiB, or a malformed answer.
  * @throws {ServerBusyError} a 429 or 503 with `Retry-After`.
+ * @throws {RateLimitedError} a 429 without `Retry-After`.
  * @throws {ConfigError} HTTP 400/401: ZITADEL rejected our client authentication.
  *
  * @example
@@ -134,7 +141,7 @@ async function attemptOnce(token: string, options: IntrospectionCallOptions): Pr
   }
 
   const { status, headers } = exchange.response;
-  const retryAfterSeconds = parseRetryAfter(headers.get('retry-after'), Date.now());
+  const retryAfterSeconds = retryAfterOf(headers.get('retry-after'));
   const unavailable = (description: string, retryable = false): Outcome => ({
     error: new IntrospectionUnavailableError(description, { retryAfterSeconds }),
     retryable,
@@ -146,7 +153,7 @@ async function attemptOnce(token: string, options: IntrospectionCallOptions): Pr
   if ((status === 429 || status === 503) && retryAfterSeconds !== undefined) {
     const error = new ServerBusyError(
       `introspection endpoint is busy (HTTP ${status}, Retry-After ${retryAfterSeconds} s)`,
-      { retryAfterSeconds: Math.min(retryAfterSeconds, 60) },
+      { retryAfterSeconds },
     );
     return { error, retryable: false };
   }
@@ -156,8 +163,25 @@ async function attemptOnce(token: string, options: IntrospectionCallOptions): Pr
       `introspection endpoint redirected (HTTP ${status}); redirects are not followed, check the introspection endpoint URL`,
     );
   }
-  if (status === 429) return unavailable('introspection endpoint is rate limiting (HTTP 429)');
+  if (status === 429) {
+    const error = new RateLimitedError(
+      'introspection endpoint is rate limiting (HTTP 429 without Retry-After)',
+    );
+    return { error, retryable: false };
+  }
   return unavailable(`introspection endpoint answered HTTP ${status}`);
+}
+
+/**
+ * ZITADEL's `Retry-After` as we honour it: whole delta-seconds of at least 1,
+ * capped at 60. An HTTP-date (clock skew makes it meaningless) or a value
+ * below 1 counts as none.
+ */
+function retryAfterOf(header: string | null): number | undefined {
+  const text = header?.trim();
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  const seconds = Number(text);
+  return seconds >= 1 ? Math.min(seconds, 60) : undefined;
 }
 
 async function buildRequest(token: string, options: IntrospectionCallOptions) {
