@@ -10,7 +10,13 @@
 import { randomBytes } from 'node:crypto';
 import { IntrospectionUnavailableError } from '../errors';
 import type { FleetLink, FleetMessage } from './fleet-link';
-import { BACKOFF_SCRIPT, RELEASE_SCRIPT, RESET_SCRIPT, TAKE_LOCK_SCRIPT } from './fleet-scripts';
+import {
+  BACKOFF_SCRIPT,
+  HOLD_LOCK_SCRIPT,
+  RELEASE_SCRIPT,
+  RESET_SCRIPT,
+  TAKE_LOCK_SCRIPT,
+} from './fleet-scripts';
 
 /** What opened the circuit: ZITADEL's `Retry-After`, our 429 back-off, or another replica. */
 export type CircuitCause = 'retry-after' | 'backoff' | 'peer';
@@ -155,12 +161,20 @@ export function createCircuit(options: CircuitOptions): Circuit {
     return { probe: true, lock };
   }
 
-  function endProbe(pass: CircuitPass) {
+  /**
+   * Ends a probe. A probe that met a busy ZITADEL keeps the fleet's probe lock
+   * until the new circuit ends (`holdMs`): a replica that has not heard of the
+   * new circuit yet must not probe again meanwhile.
+   */
+  function endProbe(pass: CircuitPass, holdMs?: number) {
     if (!pass.probe) return;
     probing = false;
-    if (pass.lock && link) {
-      link.eval(RELEASE_SCRIPT, [link.key('probe')], [pass.lock]).catch(ignore);
-    }
+    if (!pass.lock || !link) return;
+    const [script, args] =
+      holdMs === undefined
+        ? [RELEASE_SCRIPT, [pass.lock]]
+        : [HOLD_LOCK_SCRIPT, [pass.lock, String(holdMs)]];
+    link.eval(script, [link.key('probe')], args).catch(ignore);
   }
 
   /** Opens the circuit for the next back-off step; resolves to its seconds. */
@@ -202,10 +216,16 @@ export function createCircuit(options: CircuitOptions): Circuit {
     },
 
     async failed(pass, signal) {
-      endProbe(pass);
-      if (signal === undefined) return undefined;
-      if (signal === 'rate-limited') return backOff();
-      return open(signal.retryAfterSeconds * 1000, 'retry-after');
+      if (signal === undefined) {
+        endProbe(pass);
+        return undefined;
+      }
+      const seconds =
+        signal === 'rate-limited'
+          ? await backOff()
+          : open(signal.retryAfterSeconds * 1000, 'retry-after');
+      endProbe(pass, Math.max(1, openUntil - now()));
+      return seconds;
     },
 
     abandon: endProbe,

@@ -29,6 +29,18 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 /**
+ * Keeps our lock for ARGV[2] ms more (only while it still holds our value).
+ *
+ * @example
+ * ```ts
+ * await link.eval(HOLD_LOCK_SCRIPT, [link.key('probe')], [random, '2000']);
+ * ```
+ */
+export const HOLD_LOCK_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
+/**
  * The fleet's 429 back-off: while a back-off window is running, the ms left
  * on it (a 429 of the same wave does not double it); else the exponent goes
  * up by one (remembered ARGV[1] ms) and a new window of 2^(n-1) s (≤ 60)

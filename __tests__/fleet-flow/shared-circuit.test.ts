@@ -1,0 +1,150 @@
+/**
+ * The circuit and the 429 back-off shared by a fleet over a real
+ * redis-server: four replicas, each with its own Redis connection.
+ */
+import { startRedis, uniquePrefix, type RedisServer } from '../helpers/redis-server';
+import { startScriptedZitadel, type ScriptedZitadel } from '../helpers/scripted-zitadel';
+import {
+  outage,
+  randomToken,
+  sleep,
+  startReplicas,
+  stopReplicas,
+  until,
+  type Replica,
+} from './support/replicas';
+import { connectTestFleetLink } from './support/test-fleet-link';
+
+const OPTIONS = {};
+let redis: RedisServer;
+let zitadel: ScriptedZitadel;
+let replicas: Replica[];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis.stop());
+beforeEach(async () => {
+  zitadel = await startScriptedZitadel();
+  replicas = await startReplicas(4, { redisUrl: redis.url, prefix: uniquePrefix(), zitadel });
+});
+afterEach(async () => {
+  await stopReplicas(replicas);
+  await zitadel.close();
+});
+
+const heardCircuit = (replica: Replica) => replica.link.received.some((m) => m.type === 'circuit');
+
+it('one replica meets a 503 with Retry-After: every replica answers 503 without a call', async () => {
+  zitadel.answer('default', { status: 503, headers: { 'Retry-After': '5' }, body: '' });
+  expect((await outage(replicas[0].introspector.introspect(randomToken()))).retryAfterSeconds).toBe(
+    5,
+  );
+  expect(await until(() => replicas.slice(1).every(heardCircuit))).toBe(true);
+  zitadel.answer('default', { json: { active: false } });
+  for (const replica of replicas.slice(1)) {
+    const refused = await outage(replica.introspector.introspect(randomToken()));
+    expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(4);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(5);
+    expect(replica.introspector.stats().shed).toBe(1);
+  }
+  expect(zitadel.requests).toHaveLength(1);
+  // A circuit opened by a message is not published again.
+  expect(replicas[0].link.received.filter((m) => m.type === 'circuit')).toEqual([]);
+});
+
+it('the 429 back-off doubles fleet-wide and a success resets it', async () => {
+  zitadel.answer('default', { status: 429, body: '' });
+  expect((await outage(replicas[0].introspector.introspect(randomToken()))).retryAfterSeconds).toBe(
+    1,
+  );
+  expect(await until(() => replicas.slice(1).every(heardCircuit))).toBe(true);
+  await sleep(1200);
+  // Replica 2 never met a 429 itself: its probe's 429 is the fleet's second.
+  expect((await outage(replicas[2].introspector.introspect(randomToken()))).retryAfterSeconds).toBe(
+    2,
+  );
+  // Replica 3 may not have heard of the new circuit yet: the probe lock still holds it back.
+  const held = await outage(replicas[3].introspector.introspect(randomToken()));
+  expect(held.retryAfterSeconds).toBeLessThanOrEqual(2);
+  expect(zitadel.requests).toHaveLength(2);
+  await sleep(2200);
+  zitadel.answer('default', { json: { active: false } });
+  expect(await replicas[3].introspector.introspect(randomToken())).toEqual({
+    active: false,
+    reason: 'inactive',
+  });
+  zitadel.answer('default', { status: 429, body: '' });
+  expect((await outage(replicas[1].introspector.introspect(randomToken()))).retryAfterSeconds).toBe(
+    1,
+  );
+  expect(zitadel.requests).toHaveLength(4);
+});
+
+it('a wave of 429s from calls in flight at once is one back-off step, not one per call', async () => {
+  zitadel.answer('default', { status: 429, body: '', delayMs: 100 });
+  const errors = await Promise.all(
+    replicas.map((r) => outage(r.introspector.introspect(randomToken()))),
+  );
+  expect(errors.map((e) => e.retryAfterSeconds)).toEqual([1, 1, 1, 1]);
+});
+
+it('when the circuit ends one replica probes; the others answer 503 Retry-After 1 until it succeeds', async () => {
+  zitadel.answer('default', { status: 503, headers: { 'Retry-After': '1' }, body: '' });
+  await outage(replicas[0].introspector.introspect(randomToken()));
+  expect(await until(() => replicas.slice(1).every(heardCircuit))).toBe(true);
+  await sleep(1200);
+  zitadel.answer('default', { json: { active: false }, delayMs: 400 });
+  const answers = await Promise.allSettled(
+    replicas.map((r) => r.introspector.introspect(randomToken())),
+  );
+  expect(zitadel.requests).toHaveLength(2);
+  const refused = answers.filter((a) => a.status === 'rejected');
+  expect(refused).toHaveLength(3);
+  for (const a of refused) expect((a as PromiseRejectedResult).reason.retryAfterSeconds).toBe(1);
+  // The prober tells the fleet; everyone calls again.
+  const heardClosed = (r: Replica) => r.link.received.some((m) => m.type === 'circuit-closed');
+  expect(await until(() => replicas.filter(heardClosed).length === 3)).toBe(true);
+  zitadel.answer('default', { json: { active: false } });
+  await Promise.all(replicas.map((r) => r.introspector.introspect(randomToken())));
+  expect(zitadel.requests).toHaveLength(6);
+});
+
+it('a stalled Redis: the replica that meets a 429 backs off alone, within bounded time', async () => {
+  zitadel.answer('default', { status: 429, body: '' });
+  await stopReplicas(replicas);
+  // Each Redis call of these replicas gives up after 100 ms.
+  replicas = await startReplicas(
+    4,
+    { redisUrl: redis.url, prefix: uniquePrefix(), zitadel, linkTimeoutMs: 100 },
+    OPTIONS,
+  );
+  process.kill(redis.pid, 'SIGSTOP');
+  try {
+    const started = Date.now();
+    const error = await outage(replicas[0].introspector.introspect(randomToken()));
+    expect(error.retryAfterSeconds).toBe(1);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await outage(replicas[0].introspector.introspect(randomToken()));
+    expect(zitadel.requests).toHaveLength(1);
+  } finally {
+    process.kill(redis.pid, 'SIGCONT');
+  }
+});
+
+it('received seconds are clamped to 1..60; a message without a number is ignored', async () => {
+  const outsider = await connectTestFleetLink(redis.url, { prefix: replicas[0].link.key('') });
+  try {
+    zitadel.answer('default', { json: { active: false } });
+    await outsider.publish({ type: 'circuit', seconds: 'soon' });
+    await outsider.publish({ type: 'circuit', seconds: 3600 });
+    expect(await until(() => replicas.every((r) => r.link.received.length === 2))).toBe(true);
+    for (const replica of replicas) {
+      const refused = await outage(replica.introspector.introspect(randomToken()));
+      expect(refused.retryAfterSeconds).toBe(60);
+    }
+    expect(zitadel.requests).toHaveLength(0);
+  } finally {
+    await outsider.close();
+  }
+});
