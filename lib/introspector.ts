@@ -16,6 +16,7 @@ import {
   type CacheLookup,
   type ResultCache,
 } from './cache/result-cache';
+import { createRefreshAhead } from './cache/refresh-ahead';
 import { createSingleFlight } from './cache/single-flight';
 import { createAgentFetch } from './zitadel/agent-fetch';
 import { createDiscovery } from './zitadel/discovery';
@@ -59,8 +60,10 @@ export interface IntrospectorStats {
   errors: number;
   /** Stale answers served while ZITADEL was unavailable. */
   staleServed: number;
-  /** Misses turned away by `maxInFlight` or an open circuit. */
+  /** Misses turned away by `maxInFlight`, the rate budget or an open circuit. */
   shed: number;
+  /** Background refreshes started by refresh-ahead (they count nowhere else but `introspections`). */
+  refreshes: number;
 }
 
 /**
@@ -154,8 +157,13 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     errors: 0,
     staleServed: 0,
     shed: 0,
+    refreshes: 0,
   };
   const gate = createBackPressure({ ...backPressureOptions(config, options), now });
+  const refresher = createRefreshAhead({
+    refresh: refreshAhead,
+    onError: (error) => logger.debug(`refresh-ahead failed, the entry serves on: ${String(error)}`),
+  });
 
   async function introspect(token: string): Promise<TokenInfo> {
     if (abort.signal.aborted) throw new IntrospectionUnavailableError('the introspector is closed');
@@ -183,7 +191,14 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     const hit = cache?.peek(key);
     if (!hit) return undefined;
     counters.hits++;
+    if (hit.active && hit.refreshDue) refresher.start(key, token);
     return answer(decisionOf(hit), token);
+  }
+
+  /** Refresh-ahead: adopt a peer's newer store entry, else introspect (under admission). */
+  async function refreshAhead(key: string, token: string): Promise<void> {
+    counters.refreshes++;
+    if (!(await cache?.adoptFromStore(key))) await callZitadel(key, token, true);
   }
 
   function answer(decision: Decision, token: string): TokenInfo {
@@ -207,15 +222,15 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     }
   }
 
-  async function callZitadel(key: string, token: string): Promise<Decision> {
+  async function callZitadel(key: string, token: string, background = false): Promise<Decision> {
     let admission: Admission;
     try {
       admission = await gate.admit();
     } catch (error) {
-      counters.shed++;
+      if (!background) counters.shed++;
       throw error;
     }
-    counters.misses++;
+    if (!background) counters.misses++;
     try {
       const [auth, metadata] = await Promise.all([clientAuth.load(), discovery.get()]).catch(
         (error: unknown) => {
@@ -238,7 +253,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       if (cache) await cache.set(key, { claims, value: decision });
       return decision;
     } catch (failure) {
-      counters.errors++;
+      if (!background) counters.errors++;
       const error = await admission.failed(
         failure instanceof SetupFailure ? failure.error : failure,
       );
@@ -301,6 +316,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     async close() {
       abort.abort();
       gate.close();
+      await refresher.close();
       http?.destroy();
     },
   };

@@ -15,6 +15,8 @@ export type MemoryEntry<V> =
       expiresAt: number;
       /** The token's own `exp` in ms; a stale copy is never served past it. */
       tokenExpiresAt: number;
+      /** From then on a hit starts a background refresh (refresh-ahead); absent = never. */
+      refreshAt?: number;
     }
   | { active: false; expiresAt: number };
 

@@ -8,6 +8,7 @@ import { hash } from 'node:crypto';
 import { types } from 'node:util';
 import type { Logger } from '../logger';
 import { createMemoryTier, type MemoryEntry } from './memory-store';
+import { refreshAtOf } from './refresh-ahead';
 import { guardStore } from './store-guard';
 
 /**
@@ -81,6 +82,8 @@ export interface ResultCacheOptions<V> {
   logger: Logger;
   /** Rebuilds the memory value from an active answer read from the store; may throw (→ miss). */
   revive(claims: Record<string, unknown>): V;
+  /** A hit this close to its entry's end asks for a background refresh; 0 or absent = never. */
+  refreshAheadSeconds?: number;
 }
 
 /**
@@ -92,7 +95,13 @@ export interface ResultCacheOptions<V> {
  * if (hit?.active) useAuth(hit.value);
  * ```
  */
-export type CacheLookup<V> = { active: true; value: V } | { active: false };
+export type CacheLookup<V> =
+  | {
+      active: true;
+      value: V;
+      /** Time for a background refresh (peek only). */ refreshDue?: boolean;
+    }
+  | { active: false };
 
 /**
  * The result cache the core puts in front of the introspection call.
@@ -119,6 +128,11 @@ export interface ResultCache<V> {
   getStale(key: string): V | undefined;
   /** Removes the key from both tiers, stale copy included. */
   delete(key: string): Promise<void>;
+  /**
+   * Refresh-ahead's first step: adopts the store's entry when another replica
+   * refreshed it already (it ends later, or says inactive). True if adopted.
+   */
+  adoptFromStore(key: string): Promise<boolean>;
   /** Empties the memory tier. */
   clear?(): void;
 }
@@ -156,20 +170,23 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
     claims: Record<string, unknown>,
     expiresAt: number,
     value: V | undefined,
+    at: number,
   ): MemoryEntry<V> | undefined => {
     if (claims.active !== true) return { active: false, expiresAt };
     // A cacheable active answer has a numeric exp (see ttlMs).
     const tokenExpiresAt = (claims.exp as number) * 1000;
-    if (value !== undefined) return { active: true, value, expiresAt, tokenExpiresAt };
+    const refreshAt = refreshAtOf(at, expiresAt, tokenExpiresAt, options);
+    if (value !== undefined) return { active: true, value, expiresAt, tokenExpiresAt, refreshAt };
     try {
-      return { active: true, value: options.revive(claims), expiresAt, tokenExpiresAt };
+      const revived = options.revive(claims);
+      return { active: true, value: revived, expiresAt, tokenExpiresAt, refreshAt };
     } catch (error) {
       logger.debug(`cache entry ignored: revive failed (${errorName(error)})`);
       return undefined;
     }
   };
 
-  const readStore = async (key: string): Promise<CacheLookup<V> | undefined> => {
+  const readStore = async (key: string, adopt = false): Promise<CacheLookup<V> | undefined> => {
     if (!store) return undefined;
     const evictionsBefore = evictions;
     const raw = await store.get(key);
@@ -186,19 +203,36 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
       logger.debug('cache store entry ignored: active answer without a usable exp');
       return undefined;
     }
-    const entry = toEntry(stored.claims, Math.min(stored.expiresAt, at + (limit ?? 0)), undefined);
+    const entry = toEntry(
+      stored.claims,
+      Math.min(stored.expiresAt, at + (limit ?? 0)),
+      undefined,
+      at,
+    );
     if (!entry) return undefined;
     // A concurrent set() already holds a newer answer; a concurrent delete() wins.
-    if (limit !== undefined && evictions === evictionsBefore && !memory.fresh(key, at)) {
+    const held = memory.fresh(key, at);
+    const newer = !held || (adopt && (!entry.active || entry.expiresAt > held.expiresAt));
+    if (limit !== undefined && evictions === evictionsBefore && newer) {
       memory.set(key, entry);
+      if (adopt) return lookupOf(entry);
     }
-    return lookupOf(entry);
+    return adopt ? undefined : lookupOf(entry);
   };
 
   return {
     peek(key) {
-      const entry = memory.fresh(key, now());
-      return entry && lookupOf(entry);
+      const at = now();
+      const entry = memory.fresh(key, at);
+      if (!entry) return undefined;
+      // Refresh-ahead costs the hit path one comparison.
+      return entry.active
+        ? { active: true, value: entry.value, refreshDue: at >= (entry.refreshAt ?? Infinity) }
+        : { active: false };
+    },
+
+    async adoptFromStore(key) {
+      return (await readStore(key, true)) !== undefined;
     },
 
     async get(key) {
@@ -216,7 +250,7 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
         return;
       }
       const expiresAt = at + ttl;
-      const entry = toEntry(claims, expiresAt, value);
+      const entry = toEntry(claims, expiresAt, value, at);
       if (entry) memory.set(key, entry);
       else memory.delete(key);
       await store?.set(key, () => JSON.stringify({ claims, expiresAt }), ttl);
