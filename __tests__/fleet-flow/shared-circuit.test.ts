@@ -14,6 +14,8 @@ import {
   type Replica,
 } from './support/replicas';
 import { connectTestFleetLink } from './support/test-fleet-link';
+import type { CircuitChange } from '../../lib/back-pressure';
+import { CIRCUIT_LISTENER } from '../../lib/fleet-flow';
 
 const OPTIONS = {};
 let redis: RedisServer;
@@ -110,7 +112,7 @@ it('when the circuit ends one replica probes; the others answer 503 Retry-After 
   expect(zitadel.requests).toHaveLength(6);
 });
 
-it('a stalled Redis: the replica that meets a 429 backs off alone, within bounded time', async () => {
+it('a stalled Redis: a replica backs off and probes alone, each step within bounded time', async () => {
   zitadel.answer('default', { status: 429, body: '' });
   await stopReplicas(replicas);
   // Each Redis call of these replicas gives up after 100 ms.
@@ -121,15 +123,51 @@ it('a stalled Redis: the replica that meets a 429 backs off alone, within bounde
   );
   process.kill(redis.pid, 'SIGSTOP');
   try {
-    const started = Date.now();
+    let started = Date.now();
     const error = await outage(replicas[0].introspector.introspect(randomToken()));
     expect(error.retryAfterSeconds).toBe(1);
     expect(Date.now() - started).toBeLessThan(2000);
     await outage(replicas[0].introspector.introspect(randomToken()));
     expect(zitadel.requests).toHaveLength(1);
+    await sleep(1100);
+    // The probe lock cannot be had from Redis: this replica probes on its own.
+    zitadel.answer('default', { json: { active: false } });
+    started = Date.now();
+    expect(await replicas[0].introspector.introspect(randomToken())).toMatchObject({
+      active: false,
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(zitadel.requests).toHaveLength(2);
   } finally {
     process.kill(redis.pid, 'SIGCONT');
   }
+});
+
+it('circuit changes reach the listener: open (with its cause) and closed', async () => {
+  const changes: CircuitChange[][] = [[], []];
+  await stopReplicas(replicas);
+  const prefix = uniquePrefix();
+  replicas = [
+    ...(await startReplicas(1, { redisUrl: redis.url, prefix, zitadel }, {
+      [CIRCUIT_LISTENER]: (c: CircuitChange) => changes[0].push(c),
+    } as object)),
+    ...(await startReplicas(1, { redisUrl: redis.url, prefix, zitadel }, {
+      [CIRCUIT_LISTENER]: (c: CircuitChange) => changes[1].push(c),
+    } as object)),
+  ];
+  zitadel.answer('default', { status: 429, body: '' });
+  await outage(replicas[0].introspector.introspect(randomToken()));
+  expect(await until(() => changes[1].length === 1)).toBe(true);
+  expect(changes).toEqual([
+    [{ state: 'open', seconds: 1, cause: 'backoff' }],
+    [{ state: 'open', seconds: 1, cause: 'peer' }],
+  ]);
+  await sleep(1200);
+  zitadel.answer('default', { json: { active: false } });
+  await replicas[0].introspector.introspect(randomToken());
+  expect(await until(() => changes[1].length === 2)).toBe(true);
+  expect(changes[0].at(-1)).toEqual({ state: 'closed' });
+  expect(changes[1].at(-1)).toEqual({ state: 'closed' });
 });
 
 it('received seconds are clamped to 1..60; a message without a number is ignored', async () => {
