@@ -198,7 +198,9 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
   /** Refresh-ahead: adopt a peer's newer store entry, else introspect (under admission). */
   async function refreshAhead(key: string, token: string): Promise<void> {
     counters.refreshes++;
-    if (!(await cache?.adoptFromStore(key))) await callZitadel(key, token, true);
+    // An eviction while the refresh runs must not be undone by its answer.
+    const refresh = { since: cache!.generation() };
+    if (!(await cache!.adoptFromStore(key))) await callZitadel(key, token, refresh);
   }
 
   function answer(decision: Decision, token: string): TokenInfo {
@@ -222,7 +224,11 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     }
   }
 
-  async function callZitadel(key: string, token: string, background = false): Promise<Decision> {
+  async function callZitadel(
+    key: string,
+    token: string,
+    background?: { since: number },
+  ): Promise<Decision> {
     let admission: Admission;
     try {
       admission = await gate.admit();
@@ -250,7 +256,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       admission.succeeded();
       const decision = decide(claims);
       // An active answer is cached with its decision (also a denial for the wrong audience).
-      if (cache) await cache.set(key, { claims, value: decision });
+      if (cache) await cache.set(key, { claims, value: decision }, background?.since);
       return decision;
     } catch (failure) {
       if (!background) counters.errors++;

@@ -228,3 +228,20 @@ describe('a hit in the last refreshAheadSeconds of its entry', () => {
     expect(await until(() => zitadel.open() === 0)).toBe(true);
   });
 });
+
+describe('an eviction while a refresh runs', () => {
+  it('is not undone by the refresh: the token is a miss afterwards', async () => {
+    const introspector = make();
+    await introspector.introspect('tok');
+    zitadel.answer('default', { json: activeAnswer({}, 3600), delayMs: 300 });
+    clock.now += 31_000;
+    await introspector.introspect('tok');
+    expect(await until(() => zitadel.open() === 1)).toBe(true);
+    await introspector.evict('tok');
+    expect(await until(() => zitadel.open() === 0, 2000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    zitadel.answer('default', { json: { active: false } });
+    expect(await introspector.introspect('tok')).toEqual({ active: false, reason: 'inactive' });
+    expect(calls()).toBe(3);
+  });
+});

@@ -123,7 +123,14 @@ export interface ResultCache<V> {
    * Caches an introspection answer by the TTL rules, in memory and in the
    * store. Never rejects: a store failure is logged and swallowed.
    */
-  set(key: string, answer: { claims: Record<string, unknown>; value?: V }): Promise<void>;
+  set(
+    key: string,
+    answer: { claims: Record<string, unknown>; value?: V },
+    /** A {@link ResultCache.generation} from before the call: nothing is written if an eviction came since. */
+    since?: number,
+  ): Promise<void>;
+  /** Counts evictions (delete, clear): work that began before one must not write back. */
+  generation(): number;
   /** An active value expired at most `staleIfErrorSeconds` ago, not past the token's `exp`. Memory only. */
   getStale(key: string): V | undefined;
   /** Removes the key from both tiers, stale copy included. */
@@ -231,6 +238,8 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
         : { active: false };
     },
 
+    generation: () => evictions,
+
     async adoptFromStore(key) {
       return (await readStore(key, true)) !== undefined;
     },
@@ -241,7 +250,8 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
       return readStore(key);
     },
 
-    async set(key, { claims, value }) {
+    async set(key, { claims, value }, since) {
+      if (since !== undefined && since !== evictions) return;
       const at = now();
       const ttl = ttlOf(claims, at);
       if (ttl === undefined) {
