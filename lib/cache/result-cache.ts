@@ -99,7 +99,8 @@ export type CacheLookup<V> =
   | {
       active: true;
       value: V;
-      /** Time for a background refresh (peek only). */ refreshDue?: boolean;
+      /** Time for a background refresh (set by peek only). */
+      refreshDue?: boolean;
     }
   | { active: false };
 
