@@ -94,6 +94,15 @@ it('the first success after the back-off resets it: the next 429 waits 1 s again
   expect((await meet429(gate)).retryAfterSeconds).toBe(1);
 });
 
+it('a 429 more than two minutes after the last one starts the back-off at 1 s again', async () => {
+  const { gate, clock } = gateAt();
+  expect((await meet429(gate)).retryAfterSeconds).toBe(1);
+  clock.now += 1000;
+  expect((await meet429(gate)).retryAfterSeconds).toBe(2);
+  clock.now += 121_000;
+  expect((await meet429(gate)).retryAfterSeconds).toBe(1);
+});
+
 it('429s of calls that began before the circuit opened do not double it', async () => {
   const { gate } = gateAt();
   const calls = await Promise.all([gate.admit(), gate.admit(), gate.admit()]);

@@ -104,6 +104,7 @@ export function createCircuit(options: CircuitOptions): Circuit {
   let pending = false;
   let probing = false;
   let exponent = 0;
+  let lastBackOffAt = 0;
   const unsubscribe = link?.onMessage(onPeerMessage);
 
   function open(ms: number, cause: CircuitCause): number {
@@ -182,6 +183,9 @@ export function createCircuit(options: CircuitOptions): Circuit {
     const left = openUntil - now();
     // A call that began before the circuit opened: the same 429 wave, no doubling.
     if (left > 0) return open(left, 'backoff');
+    // As in Redis: a 429 long after the last one starts again at 1 s.
+    if (now() - lastBackOffAt > BACKOFF_MEMORY_MS) exponent = 0;
+    lastBackOffAt = now();
     exponent++;
     const localMs = Math.min(2 ** Math.min(exponent - 1, 6), MAX_SECONDS) * 1000;
     if (!link) return open(localMs, 'backoff');
