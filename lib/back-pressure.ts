@@ -39,6 +39,8 @@ export interface BackPressure {
    * probe is out, the budget is spent or `maxInFlight` calls are open.
    */
   admit(): Promise<Admission>;
+  /** The circuit now, for `health()`. */
+  circuit(): { open: boolean; secondsLeft: number };
   /** Stops listening to the fleet. */
   close(): void;
 }
@@ -130,6 +132,7 @@ export function createBackPressure(options: BackPressureOptions): BackPressure {
         },
       };
     },
+    circuit: () => circuit.state(),
     close() {
       circuit.close();
     },

@@ -54,6 +54,7 @@ it('a 429/503 with Retry-After opens the circuit for that long; Retry-After = se
   const error = busy(3);
   expect(await (await gate.admit()).failed(error)).toBe(error);
   expect(changes).toEqual([{ state: 'open', seconds: 3, cause: 'retry-after' }]);
+  expect(gate.circuit()).toEqual({ open: true, secondsLeft: 3 });
   expect(await refusal(gate.admit())).toMatchObject({
     retryAfterSeconds: 3,
     message: 'ZITADEL asked us to back off (circuit open)',
@@ -61,6 +62,7 @@ it('a 429/503 with Retry-After opens the circuit for that long; Retry-After = se
   clock.now += 2_500;
   expect((await refusal(gate.admit())).retryAfterSeconds).toBe(1);
   clock.now += 500;
+  expect(gate.circuit()).toEqual({ open: false, secondsLeft: 0 });
   (await gate.admit()).succeeded();
   expect(changes).toEqual([
     { state: 'open', seconds: 3, cause: 'retry-after' },

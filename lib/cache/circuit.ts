@@ -69,6 +69,8 @@ export interface Circuit {
   failed(pass: CircuitPass, signal: BusySignal): Promise<number | undefined>;
   /** The call never started (refused after the circuit let it through). */
   abandon(pass: CircuitPass): void;
+  /** The circuit now (for `health()`): open while calls are refused for its seconds. */
+  state(): { open: boolean; secondsLeft: number };
   /** Stops listening to the fleet. */
   close(): void;
 }
@@ -233,6 +235,11 @@ export function createCircuit(options: CircuitOptions): Circuit {
     },
 
     abandon: endProbe,
+
+    state() {
+      const left = openUntil - now();
+      return { open: left > 0, secondsLeft: left > 0 ? Math.ceil(left / 1000) : 0 };
+    },
 
     close() {
       unsubscribe?.();
