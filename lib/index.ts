@@ -17,6 +17,12 @@
  */
 import './express/augment';
 
+// Types that public signatures use, exported so users can name them.
+export type { TokenLocation } from './express/bearer';
+export type { RoleGuardOptions, ClaimCheck } from './express/guards';
+export type { RedisStoreOptions } from './cache/redis-store';
+export type { IntrospectionClaims } from './token-info';
+
 export { zitadelAuth } from './express/middleware';
 export type { ZitadelAuthOptions, ZitadelAuthMiddleware } from './express/middleware';
 export { requireRole, requireAnyRole, requireScope, requireClaim } from './express/guards';

@@ -75,9 +75,11 @@ export interface IntrospectorStats {
 export interface Introspector {
   /** Loads the key file and runs discovery; rejects with ConfigError or IntrospectionUnavailableError. */
   ready(): Promise<void>;
+  /** Answers from the cache or asks ZITADEL; rejects with an AuthError when no decision can be made. */
   introspect(token: string): Promise<TokenInfo>;
   /** Drops one token from every cache tier (e.g. after logout). */
   evict(token: string): Promise<void>;
+  /** The counters since start-up. */
   stats(): IntrospectorStats;
   /**
    * Aborts calls in flight and closes the connections to ZITADEL (unless a
@@ -114,6 +116,7 @@ type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: 
  * ```
  */
 export function createIntrospector(options: IntrospectorOptions): Introspector & {
+  /** @internal the middleware's synchronous hit path */
   [INTROSPECT_NOW_IF_CACHED](token: string): TokenInfo | Promise<TokenInfo>;
 } {
   const config = resolveOptions(options);

@@ -37,6 +37,7 @@ export interface AuthInfo {
   claims: IntrospectionClaims;
   /** True when the caller has `role`, in `orgId` if given, else in any org. */
   hasRole(role: string, orgId?: string): boolean;
+  /** `true` when the token carries `scope`. */
   hasScope(scope: string): boolean;
 }
 

@@ -26,8 +26,11 @@ import { guardStore } from './store-guard';
  * ```
  */
 export interface CacheStore {
+  /** The value under `key`; `undefined` or `null` when there is none. */
   get(key: string): Promise<string | undefined | null>;
+  /** Stores `value` under `key` for `ttlMs` milliseconds. */
   set(key: string, value: string, ttlMs: number): Promise<unknown>;
+  /** Removes `key`. */
   delete(key: string): Promise<unknown>;
 }
 

@@ -11,7 +11,6 @@ import './augment';
 
 /** Options of {@link requireRole} and {@link requireAnyRole}. */
 export interface RoleGuardOptions {
-  /** The organization the roles must be granted in; `undefined` denies (403). */
   /**
    * The organization the roles must be held in. Express 5 types route
    * params as `string | string[]`, so an array is accepted by the type and

@@ -3,6 +3,8 @@
  * for tests, benches and the demo. It runs oidc-provider (an optional peer
  * dependency) in a child process, so it works inside jest's sandbox and
  * under any test runner.
+ *
+ * @packageDocumentation
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

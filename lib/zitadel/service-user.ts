@@ -41,6 +41,7 @@ export interface ServiceUserTokenSourceOptions {
   refreshSkewSeconds?: number;
   /** Per request; default 5000. */
   timeoutMs?: number;
+  /** The fetch for discovery and the token endpoint (custom CA, proxy); default the global fetch. */
   fetch?: typeof fetch;
   /** Clock in ms since the epoch, for cache decisions and assertion timestamps alike. */
   now?: () => number;
@@ -56,6 +57,7 @@ export interface ServiceUserTokenSourceOptions {
  * ```
  */
 export interface TokenSource {
+  /** An access token, reused until shortly before it expires. */
   getToken(): Promise<string>;
   /** `Bearer <token>`, for an `Authorization` header. */
   authorizationHeader(): Promise<string>;
