@@ -228,8 +228,19 @@ function guarded<A>(handler: (arg: A) => unknown): (arg: A) => void {
 }
 
 if (require.main === module) {
-  main().catch((error: Error) => {
-    console.error(`the example failed: ${error.message}`);
-    process.exitCode = 1;
-  });
+  main().then(
+    (running) => {
+      if (!running) {
+        process.exitCode = 1;
+        return;
+      }
+      const stop = () => void running.close();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (error: Error) => {
+      console.error(`cannot start: ${error.message}`);
+      process.exitCode = 1;
+    },
+  );
 }
