@@ -199,6 +199,14 @@ export async function main(
     key: env.ZITADEL_KEY_FILE as string,
     projectId: env.ZITADEL_PROJECT_ID || undefined,
   });
+  try {
+    // Fail at start-up, not on the first request, when the key file or the issuer is wrong.
+    await auth.introspector.ready();
+  } catch (error) {
+    out.error(`cannot start: ${(error as Error).message}`);
+    await auth.introspector.close();
+    return undefined;
+  }
   const { app, metrics } = createMonitoredApi({ auth, out });
   const api = await listen(app, Number(env.PORT ?? 3000), env.HOST).catch(async (error) => {
     metrics.stop();

@@ -83,6 +83,13 @@ it('explains what is missing without a ZITADEL', async () => {
   expect(out.text()).toContain('Missing: ZITADEL_ISSUER, ZITADEL_KEY_FILE');
 });
 
+it('does not start when ZITADEL cannot be reached', async () => {
+  const out = captureOutput();
+  const env = { ZITADEL_ISSUER: 'http://127.0.0.1:1', ZITADEL_KEY_FILE: z.apiKeyPath, PORT: '0' };
+  await expect(main(env, out)).resolves.toBeUndefined();
+  expect(out.text()).toContain('cannot start: discovery at http://127.0.0.1:1');
+});
+
 it('counts decisions, introspection calls and durations; gauges follow stats() and health()', async () => {
   const out = captureOutput();
   api = await main(

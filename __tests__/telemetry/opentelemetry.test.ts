@@ -4,7 +4,14 @@
  * spans in an InMemorySpanExporter, context-async-hooks for the active
  * context — against the local ZITADEL and a scripted one for an outage.
  */
-import { context, trace, SpanKind, SpanStatusCode, type Attributes } from '@opentelemetry/api';
+import {
+  context,
+  metrics,
+  trace,
+  SpanKind,
+  SpanStatusCode,
+  type Attributes,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   MeterProvider,
@@ -31,6 +38,7 @@ import {
   type ZitadelAuthOptions,
 } from 'express-zitadel-introspection';
 import { startLocalZitadel, type LocalZitadel } from 'express-zitadel-introspection/testing';
+import { traceHttp } from '../../lib/telemetry/http-tracing';
 import { projectScopes } from '../../examples/shared';
 import { startScriptedZitadel, type ScriptedZitadel } from '../helpers/scripted-zitadel';
 import { appWith, bearer } from './support';
@@ -258,6 +266,58 @@ describe('spans', () => {
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
     expect(span.attributes['error.type']).toBe('IntrospectionUnavailableError');
     expect(span.attributes).not.toHaveProperty('http.response.status_code');
+  });
+});
+
+describe('traceHttp for the JWKS fetch of local JWT verification', () => {
+  it('makes a zitadel jwks span; an https URL without a port is port 443', async () => {
+    exporter.reset();
+    await traceHttp(
+      { kind: 'jwks', endpoint: 'https://acme.zitadel.cloud/oauth/v2/keys', attempt: 1 },
+      async (report) => report({ status: 200 }),
+    );
+    await traceHttp({ kind: 'jwks', endpoint: 'not a url', attempt: 1 }, async () => {});
+    const [jwks, odd] = spansNamed('zitadel jwks');
+    expect(jwks.attributes).toMatchObject({
+      'http.request.method': 'GET',
+      'server.address': 'acme.zitadel.cloud',
+      'server.port': 443,
+      'http.response.status_code': 200,
+    });
+    expect(odd.attributes).not.toHaveProperty('server.address');
+    expect(odd.attributes['url.full']).toBe('not a url');
+  });
+});
+
+describe('the global providers', () => {
+  it('are used when none are given; an http URL without a port is port 80', async () => {
+    metrics.setGlobalMeterProvider(meterProvider);
+    trace.setGlobalTracerProvider(tracerProvider);
+    const unregister = registerOpenTelemetry();
+    try {
+      exporter.reset();
+      const before = total((await metricMap()).get('zitadel.introspection.calls'), {
+        result: 'error',
+      });
+      // A rejection that is not an Error still ends the span, as `_OTHER`.
+      await expect(
+        traceHttp(
+          { kind: 'introspection', endpoint: 'http://zitadel.internal/x', attempt: 1 },
+          () => Promise.reject('not an error'),
+        ),
+      ).rejects.toBe('not an error');
+      const [span] = spansNamed('zitadel introspect');
+      expect(span.attributes).toMatchObject({ 'server.port': 80, 'error.type': '_OTHER' });
+      // Two bridges listen here (this one and the suite's): two samples.
+      const after = total((await metricMap()).get('zitadel.introspection.calls'), {
+        result: 'error',
+      });
+      expect(after - before).toBe(2);
+    } finally {
+      unregister();
+      metrics.disable();
+      trace.disable();
+    }
   });
 });
 
