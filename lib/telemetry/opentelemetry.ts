@@ -28,7 +28,14 @@ import {
   type HttpCallContext,
 } from './channels';
 
-export type { DecisionEvent, HttpCallContext, CircuitEvent, ReasonCode } from './channels';
+export type {
+  CircuitEvent,
+  DecisionEvent,
+  DecisionSource,
+  HttpCallContext,
+  HttpCallResult,
+  ReasonCode,
+} from './channels';
 
 /**
  * Options of {@link registerOpenTelemetry}.
@@ -47,7 +54,15 @@ export interface OpenTelemetryOptions {
   introspectors?: Pick<Introspector, 'health'>[];
 }
 
-/** Histogram buckets in seconds, 5 ms to 10 s: a healthy ZITADEL answers in tens of ms. */
+/**
+ * Histogram buckets in seconds, 5 ms to 10 s (given as advice to the SDK): a
+ * healthy ZITADEL answers in tens of ms, a stalled one hits the 5 s timeout.
+ *
+ * @example
+ * ```ts
+ * new Histogram({ name: 'zitadel_introspection_duration_seconds', help, buckets: [...DURATION_BUCKETS_SECONDS] });
+ * ```
+ */
 export const DURATION_BUCKETS_SECONDS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ] as const;
