@@ -5,6 +5,8 @@
  * ZITADEL costs neither side more than it can take.
  */
 import { IntrospectionUnavailableError } from './errors';
+import { publishCircuit } from './telemetry/channels';
+import { withReason } from './telemetry/decision';
 
 /** The gate of {@link createBackPressure}. */
 export interface BackPressure {
@@ -18,6 +20,10 @@ export interface BackPressure {
   release(): void;
   /** Refuses every call for this long (ZITADEL's `Retry-After`). */
   openFor(seconds: number): void;
+  /** A call succeeded: the first one after an opening closes the circuit (an event). */
+  succeeded(): void;
+  /** The circuit now, for `health()`. */
+  circuit(): { open: boolean; secondsLeft: number };
 }
 
 /**
@@ -37,18 +43,23 @@ export function createBackPressure(options: {
   const { maxInFlight, now } = options;
   let inFlight = 0;
   let openUntil = 0;
+  // Opened since the last success: the next success publishes `closed`.
+  let opened = false;
   return {
     admit() {
       const waitMs = openUntil - now();
       if (waitMs > 0) {
-        throw new IntrospectionUnavailableError('ZITADEL asked us to back off (circuit open)', {
-          retryAfterSeconds: Math.ceil(waitMs / 1000),
-        });
+        const error = new IntrospectionUnavailableError(
+          'ZITADEL asked us to back off (circuit open)',
+          { retryAfterSeconds: Math.ceil(waitMs / 1000) },
+        );
+        throw withReason(error, 'circuit_open');
       }
       if (inFlight >= maxInFlight) {
-        throw new IntrospectionUnavailableError(
+        const error = new IntrospectionUnavailableError(
           `too many introspections in flight (maxInFlight ${maxInFlight})`,
         );
+        throw withReason(error, 'shed');
       }
       inFlight++;
     },
@@ -57,6 +68,17 @@ export function createBackPressure(options: {
     },
     openFor(seconds) {
       openUntil = now() + seconds * 1000;
+      opened = true;
+      publishCircuit({ state: 'open', seconds, cause: 'retry-after' });
+    },
+    succeeded() {
+      if (!opened) return;
+      opened = false;
+      publishCircuit({ state: 'closed', cause: 'retry-after' });
+    },
+    circuit() {
+      const waitMs = openUntil - now();
+      return { open: waitMs > 0, secondsLeft: waitMs > 0 ? Math.ceil(waitMs / 1000) : 0 };
     },
   };
 }

@@ -29,6 +29,15 @@ export { requireRole, requireAnyRole, requireScope, requireClaim } from './expre
 export { authErrorHandler } from './express/error-handler';
 export { createIntrospector } from './introspector';
 export type { Introspector, IntrospectorStats, TokenInfo } from './introspector';
+export type { IntrospectorHealth } from './telemetry/health';
+export type {
+  CircuitEvent,
+  DecisionEvent,
+  DecisionSource,
+  HttpCallContext,
+  HttpCallResult,
+  ReasonCode,
+} from './telemetry/channels';
 export type { IntrospectorOptions, CacheOptions } from './options';
 export type { CacheStore } from './cache/result-cache';
 export { RedisStore } from './cache/redis-store';

@@ -20,9 +20,13 @@ import { createAgentFetch } from './zitadel/agent-fetch';
 import { createDiscovery } from './zitadel/discovery';
 import { introspectToken, ServerBusyError } from './zitadel/introspection';
 import { createClientAuthentication, type ClientAuthenticationSource } from './client-auth';
+import type { DecisionSource } from './telemetry/channels';
+import { withSource } from './telemetry/decision';
+import { createHealth, type IntrospectorHealth } from './telemetry/health';
 
 export type { CacheOptions, IntrospectorOptions } from './options';
 export type { CacheStore } from './cache/result-cache';
+export type { IntrospectorHealth } from './telemetry/health';
 
 /**
  * The outcome of one introspection: an active token with its caller, or the
@@ -82,6 +86,20 @@ export interface Introspector {
   /** The counters since start-up. */
   stats(): IntrospectorStats;
   /**
+   * For readiness probes and dashboards: the circuit, discovery (and the
+   * fleet store and the JWKS when used); `ok` when all of them are fine.
+   * Cheap and synchronous; no secret in it.
+   *
+   * @example
+   * ```ts
+   * app.get('/ready', (req, res) => {
+   *   const health = auth.introspector.health();
+   *   res.status(health.ok ? 200 : 503).json(health);
+   * });
+   * ```
+   */
+  health(): IntrospectorHealth;
+  /**
    * Aborts calls in flight and closes the connections to ZITADEL (unless a
    * `fetch` was given: those are the caller's); later calls reject with
    * IntrospectionUnavailableError.
@@ -99,6 +117,9 @@ export const INTROSPECT_NOW_IF_CACHED: unique symbol = Symbol('introspectNowIfCa
 
 /** What the cache and single-flight hold: a decision without the raw token. */
 type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: false }>;
+
+/** A decision with the tier or call that made it (for the telemetry's `source`). */
+type Sourced = { decision: Decision; source: DecisionSource };
 
 /**
  * Creates the core. Bad options throw {@link ConfigError} at once; key-file
@@ -143,7 +164,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     now,
   );
   const cache = config.cache.enabled ? createCache(config) : undefined;
-  const flight = createSingleFlight<Decision>();
+  const flight = createSingleFlight<Sourced>();
   const logRejection = rateLimitedLog(logger, 'error', 60_000, now);
   // While discovery is down every miss fails with the same remembered error
   // (retried at most every 5 s): one warn line per retry, not per request.
@@ -178,7 +199,10 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
   async function coalesced(key: string, token: string): Promise<TokenInfo> {
     const { promise, joined } = flight.run(key, () => lookup(key, token));
     if (joined) counters.coalesced++;
-    return answer(await promise, token);
+    const { decision, source } = await promise;
+    // A refusal may be the cached object itself: mark a copy, never what the cache holds.
+    const info = answer(decision, token);
+    return withSource(info.active ? info : { ...info }, source);
   }
 
   function peekKey(key: string, token: string): TokenInfo | undefined {
@@ -192,20 +216,21 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     return decision.active ? { active: true, auth: withToken(decision.auth, token) } : decision;
   }
 
-  async function lookup(key: string, token: string): Promise<Decision> {
-    const cached = cache && (await cache.get(key));
+  async function lookup(key: string, token: string): Promise<Sourced> {
+    const inMemory = cache?.peek(key);
+    const cached = inMemory ?? (cache && (await cache.get(key)));
     if (cached) {
       counters.hits++;
-      return decisionOf(cached);
+      return { decision: decisionOf(cached), source: inMemory ? 'memory' : 'store' };
     }
     try {
-      return await callZitadel(key, token);
+      return { decision: await callZitadel(key, token), source: 'introspection' };
     } catch (error) {
       const stale = error instanceof IntrospectionUnavailableError && cache?.getStale(key);
       if (!stale) throw error;
       counters.staleServed++;
       logger.warn(`serving a stale introspection result: ${(error as Error).message}`);
-      return stale;
+      return { decision: stale, source: 'stale' };
     }
   }
 
@@ -233,6 +258,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
         signal: abort.signal,
         onAttempt: () => counters.introspections++,
       });
+      gate.succeeded();
       const decision = decide(claims);
       // An active answer is cached with its decision (also a denial for the wrong audience).
       if (cache) await cache.set(key, { claims, value: decision });
@@ -298,6 +324,8 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       await cache.delete(cacheKey(config.normalizedIssuer, clientId, token));
     },
     stats: () => ({ ...counters }),
+    // The fleet store and local JWT add their parts (store, jwks) here.
+    health: createHealth({ circuit: gate.circuit, discoveryOk: discovery.loaded }),
     [INTROSPECT_NOW_IF_CACHED]: introspectNowIfCached,
     async close() {
       abort.abort();

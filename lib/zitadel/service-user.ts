@@ -9,6 +9,7 @@ import { createDiscovery } from './discovery';
 import { basicCredentials, isPlainObject, parseJson, redactSecrets } from './encoding';
 import { BodyTooLargeError, readBoundedText, RequestFailure, send, type Exchange } from './http';
 import { loadKeyFile, type KeySource, type ServiceAccountKey } from './key-file';
+import { traceHttp, type ReportHttpResult } from '../telemetry/http-tracing';
 
 /**
  * Options of {@link serviceUserTokenSource}: `issuer` and exactly one of
@@ -206,7 +207,10 @@ function createRequester(options: ServiceUserTokenSourceOptions, grant: Requeste
       ...(authorization && { authorization }),
     };
     const init = { method: 'POST', headers, body: form };
-    return requestToken(metadata.tokenEndpoint, init, options, secrets);
+    const endpoint = metadata.tokenEndpoint;
+    return traceHttp({ kind: 'token', endpoint, attempt: 1 }, (report) =>
+      requestToken(endpoint, init, options, secrets, report),
+    );
   };
 }
 
@@ -251,6 +255,7 @@ async function requestToken(
   init: RequestInit,
   options: ServiceUserTokenSourceOptions,
   secrets: string[],
+  report: ReportHttpResult,
 ): Promise<{ token: string; expiresInMs: number }> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const unreachable = (failure: unknown) =>
@@ -266,6 +271,7 @@ async function requestToken(
     throw unreachable(failure);
   }
   const { status } = exchange.response;
+  report({ status });
   if (status >= 300 && status < 400) {
     exchange.discard();
     const description = 'the token endpoint redirected; redirects are not followed';
