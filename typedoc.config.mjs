@@ -22,6 +22,9 @@ export default {
   tsconfig: './tsconfig.build.json',
   out: './docs/api',
   readme: 'none',
+  // No source links: the package has no public repository URL yet, and a
+  // clone's own remote (a local path in CI) is not one TypeDoc can link to.
+  disableSources: true,
   // Warnings fail the run: an undocumented export, a broken {@link} or a type
   // that is used but not exported stops CI.
   treatWarningsAsErrors: true,

@@ -5,6 +5,8 @@
  * optional peer. Every handler catches what it throws: a broken exporter
  * must not break a request (Node rethrows a subscriber's exception on the
  * next tick, which would crash the process).
+ *
+ * @packageDocumentation
  */
 import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
 import {
