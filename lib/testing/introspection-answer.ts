@@ -78,13 +78,16 @@ export function zitadelIntrospection(env: IntrospectionEnv) {
     }
     const answer = ctx.body as Record<string, unknown> | undefined;
     const client = ctx.oidc.client;
-    if (ctx.status !== 200 || !answer || !client) return;
+    // oidc-provider refuses JWTs after authenticating the client: the kit answers those itself.
+    const isJwt = ctx.status === 400 && answer?.error === 'unsupported_token_type';
+    if (!(ctx.status === 200 || isJwt) || !answer || !client) return;
     const token = ctx.oidc.params?.token;
     const facts = answer.active
       ? factsFromProvider(answer, env.directory)
       : typeof token === 'string'
         ? await env.lookupJwt(token)
         : undefined;
+    ctx.status = 200;
     ctx.body = facts ? (zitadelAnswer(env, client, facts) ?? INACTIVE) : INACTIVE;
   };
 }
