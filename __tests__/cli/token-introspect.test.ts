@@ -2,6 +2,8 @@
  * `token` and `introspect` against the local ZITADEL: a service user gets a
  * token from the CLI, the CLI introspects it as the API would.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { startLocalZitadel, type LocalZitadel } from '../../lib/testing';
 import {
   audienceScope,
@@ -124,6 +126,24 @@ describe('token', () => {
     expect(result.stderr).toMatch(/^error: token request failed \(HTTP 401\): invalid_client.*\n$/);
     expect(result.stderr).toContain('are the client id and secret right');
     expectNoSecrets(result, [...secrets(), 'not-the-secret-0123456789']);
+  });
+
+  it("says what ZITADEL's 500 Errors.Internal to a refused assertion usually means (exit 1)", async () => {
+    // The key user's key file with another user's id: ZITADEL refuses the assertion with a 500.
+    const wrongOwner = await z.createServiceUser({ name: 'cli-other-user', auth: 'key' });
+    const keyFile = {
+      ...JSON.parse(readFileSync(keyUser.keyPath, 'utf8')),
+      userId: wrongOwner.userId,
+    };
+    const path = join(dirname(keyUser.keyPath), 'mismatched-key.json');
+    writeFileSync(path, JSON.stringify(keyFile));
+    const result = await runCli(['token', '--issuer', z.issuer, '--key', path]);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toMatch(
+      /^error: token request failed \(HTTP 500\): server_error: Errors.Internal - ZITADEL answers so when it refuses the JWT-bearer assertion: usually the key is not this service user's, is expired or removed, or is an API app's key/,
+    );
+    expect(result.stderr.split('\n')).toHaveLength(2);
+    expectNoSecrets(result, secrets());
   });
 
   it('rejects the key file of an API application, naming the field type (exit 1)', async () => {

@@ -90,6 +90,17 @@ describe('injectFault at introspection (the default endpoint)', () => {
   });
 });
 
+describe('a real refusal of our client authentication', () => {
+  it("ZITADEL's 400 unauthorized_client → 500 from the middleware", async () => {
+    const auth = zitadelAuth({ issuer: z.issuer, clientId: z.apiClientId, clientSecret: 'wrong' });
+    middlewares.push(auth);
+    const app = express()
+      .use(auth)
+      .get('/r', (_req, res) => res.json({}));
+    await get(app).expect(500);
+  });
+});
+
 describe('injectFault at the other endpoints', () => {
   it('discovery: a fresh middleware cannot start (503)', async () => {
     await z.injectFault({ status: 500 }, { endpoint: 'discovery' });

@@ -301,3 +301,75 @@ describe('createServiceUser validation', () => {
     await expect(z.createServiceUser({ name: '', auth: 'key' })).rejects.toThrow(/name/);
   });
 });
+
+describe("fidelity: introspection answers as ZITADEL's code builds them", () => {
+  it('a PAT: both API apps in aud with the project, one role scope per role, no client_id', async () => {
+    const user = await z.createServiceUser({ name: 'pat-fidelity', roles: ROLES, auth: 'pat' });
+    const byKeyApp = (await introspectWithKey(z, user.pat!)).body;
+    expect(byKeyApp.aud).toEqual(expect.arrayContaining([z.apiKeyFile.clientId, PROJECT_ID]));
+    expect(byKeyApp).not.toHaveProperty('client_id');
+    expect((byKeyApp.scope as string).split(' ')).toEqual([
+      'openid',
+      'profile',
+      'urn:zitadel:iam:user:metadata',
+      'urn:zitadel:iam:user:resourceowner',
+      'urn:zitadel:iam:org:project:role:reader',
+      'urn:zitadel:iam:org:project:role:admin',
+    ]);
+    expect(byKeyApp).toMatchObject({
+      token_type: 'Bearer',
+      username: 'pat-fidelity',
+      [`urn:zitadel:iam:org:project:${PROJECT_ID}:roles`]: ROLE_CLAIM,
+    });
+    const bySecretApp = (await introspectWithSecret(z, user.pat!)).body;
+    expect(bySecretApp.aud).toEqual(expect.arrayContaining([z.apiClientId, PROJECT_ID]));
+    expect(bySecretApp.aud).not.toContain(z.apiKeyFile.clientId);
+  });
+
+  it('username / preferred_username / name only with the profile scope; aud an array; integers for times', async () => {
+    const user = await z.createServiceUser({ name: 'profiled', auth: 'key' });
+    const withProfile = await keyUserToken(
+      z,
+      user.keyFile!,
+      `openid profile ${audienceScope(PROJECT_ID)}`,
+    );
+    const without = await keyUserToken(z, user.keyFile!, `openid ${audienceScope(PROJECT_ID)}`);
+    const answered = (await introspectWithKey(z, withProfile)).body;
+    expect(answered).toMatchObject({
+      username: 'profiled',
+      preferred_username: 'profiled',
+      name: 'profiled',
+    });
+    const bare = (await introspectWithKey(z, without)).body;
+    expect(bare).not.toHaveProperty('username');
+    expect(bare).not.toHaveProperty('preferred_username');
+    expect(Array.isArray(bare.aud)).toBe(true);
+    for (const claim of ['exp', 'iat', 'nbf']) expect(Number.isInteger(bare[claim])).toBe(true);
+    expect(bare).not.toHaveProperty('urn:zitadel:iam:org:project:roles');
+  });
+
+  it('role scopes narrow the role claims to the keys asked for', async () => {
+    const user = await z.createServiceUser({ name: 'narrowed', roles: ROLES, auth: 'key' });
+    const token = await keyUserToken(
+      z,
+      user.keyFile!,
+      `openid ${audienceScope(PROJECT_ID)} urn:zitadel:iam:org:project:role:reader`,
+    );
+    const { body } = await introspectWithKey(z, token);
+    expect(body['urn:zitadel:iam:org:project:roles']).toEqual({ reader: ROLE_CLAIM.reader });
+  });
+
+  it('Cache-Control: no-store and Pragma: no-cache on every answer, errors included', async () => {
+    const user = await z.createServiceUser({ name: 'no-store', auth: 'pat' });
+    const answers = [
+      await introspectWithKey(z, user.pat!),
+      await introspectWithKey(z, 'unknown'),
+      await introspectWithSecret(z, 'x', 'wrong'),
+    ];
+    expect(answers.map(({ status }) => status)).toEqual([200, 200, 400]);
+    for (const { headers } of answers) {
+      expect(headers.get('cache-control')).toBe('no-store');
+      expect(headers.get('pragma')).toBe('no-cache');
+    }
+  });
+});

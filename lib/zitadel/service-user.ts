@@ -4,6 +4,7 @@
  * token, cached until shortly before they expire.
  */
 import { ConfigError, IntrospectionUnavailableError, TokenRequestError } from '../errors';
+import { explainRefusedAssertion } from './refused-assertion';
 import { signJwtBearerAssertion } from './assertion';
 import { createDiscovery } from './discovery';
 import { basicCredentials, isPlainObject, parseJson, redactSecrets } from './encoding';
@@ -204,7 +205,9 @@ function createRequester(options: ServiceUserTokenSourceOptions, grant: Requeste
       ...(authorization && { authorization }),
     };
     const init = { method: 'POST', headers, body: form };
-    return requestToken(metadata.tokenEndpoint, init, options, secrets);
+    return requestToken(metadata.tokenEndpoint, init, options, secrets).catch((error: unknown) => {
+      throw explainRefusedAssertion(error, params.grant_type);
+    });
   };
 }
 
