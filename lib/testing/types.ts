@@ -2,6 +2,11 @@
  * Public types of `express-zitadel-introspection/testing`, shared by the
  * parent side (index.ts) and the issuer's child process.
  */
+import type { EventTarget, EventTargetOptions } from './event-types';
+import type { CallCounts, Fault, FaultOptions } from './fault-types';
+
+export type { EventTarget, EventTargetOptions, LocalZitadelEventType } from './event-types';
+export type { CallCounts, Fault, FaultOptions, LocalZitadelEndpoint } from './fault-types';
 
 /**
  * Options of {@link startLocalZitadel}.
@@ -112,106 +117,6 @@ export interface ServiceUserCredentials {
  * ```
  */
 export type Latency = number | { min: number; max: number };
-
-/**
- * The endpoints of the local ZITADEL that can fail on purpose and whose calls are counted.
- *
- * @example
- * ```ts
- * const endpoint: LocalZitadelEndpoint = 'keys';
- * ```
- */
-export type LocalZitadelEndpoint = 'introspection' | 'token' | 'discovery' | 'keys';
-
-/**
- * What an endpoint does instead of answering: an answer of your choice
- * (`body` an object is sent as JSON, a string as is), `'hang'` (never
- * answers), `'reset'` (drops the connection) or `'garbage'` (200 with a body
- * that is not JSON).
- *
- * @example
- * ```ts
- * const rateLimited: Fault = { status: 429, body: 'Too Many Requests' };
- * ```
- */
-export type Fault =
-  | { status: number; headers?: Record<string, string>; body?: string | object }
-  | 'hang'
-  | 'reset'
-  | 'garbage';
-
-/**
- * Where a fault applies and how often.
- *
- * @example
- * ```ts
- * await zitadel.injectFault('reset', { endpoint: 'token', times: 1 });
- * ```
- */
-export interface FaultOptions {
-  /** Default `'introspection'`. */
-  endpoint?: LocalZitadelEndpoint;
-  /** How many calls get the fault (default: every call until `clearFaults()`). */
-  times?: number;
-}
-
-/**
- * Calls each endpoint received (faulted ones included) since start or the last `resetCalls()`.
- *
- * @example
- * ```ts
- * expect(await zitadel.calls()).toEqual({ introspection: 1, token: 0, discovery: 1, keys: 0 });
- * ```
- */
-export type CallCounts = Record<LocalZitadelEndpoint, number>;
-
-/**
- * The events the local ZITADEL emits (Actions v2 event names).
- *
- * @example
- * ```ts
- * const events: LocalZitadelEventType[] = ['user.deactivated', 'user.grant.changed'];
- * ```
- */
-export type LocalZitadelEventType =
-  | 'user.grant.added'
-  | 'user.grant.changed'
-  | 'user.grant.removed'
-  | 'user.deactivated'
-  | 'user.reactivated'
-  | 'user.removed'
-  | 'user.pat.removed'
-  | 'user.token.removed'
-  | 'oidc_session.access_token.revoked';
-
-/**
- * An Actions v2 webhook target.
- *
- * @example
- * ```ts
- * await zitadel.addEventTarget({ url: `${api}/zitadel/events`, events: ['user.deactivated'] });
- * ```
- */
-export interface EventTargetOptions {
-  /** Where the events are POSTed. */
-  url: string;
-  /** Only these events (default: all of them). */
-  events?: LocalZitadelEventType[];
-  /** `event_payload` as inline JSON (default, current ZITADEL) or a base64 string of JSON (older ZITADEL). */
-  payloadEncoding?: 'json' | 'base64';
-}
-
-/**
- * A registered target: the key its events are signed with (HMAC-SHA256).
- *
- * @example
- * ```ts
- * const { signingKey } = await zitadel.addEventTarget({ url });
- * ```
- */
-export interface EventTarget {
-  signingKey: string;
-}
 
 /**
  * A running local ZITADEL.
