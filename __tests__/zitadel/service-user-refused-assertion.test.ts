@@ -7,7 +7,7 @@
 import { TokenRequestError } from '../../lib/errors';
 import { startLocalZitadel, type LocalZitadel } from '../../lib/testing';
 import { serviceUserTokenSource } from '../../lib/zitadel/service-user';
-import { REFUSED_ASSERTION_HINT } from '../../lib/zitadel/refused-assertion';
+import { isRefusedAssertion, REFUSED_ASSERTION_HINT } from '../../lib/zitadel/refused-assertion';
 
 let z: LocalZitadel;
 beforeAll(async () => {
@@ -32,6 +32,10 @@ it('a key file whose key is not this service user’s → TokenRequestError with
   });
   expect((error as Error).message).toBe(
     `token request failed (HTTP 500): server_error: Errors.Internal - ${REFUSED_ASSERTION_HINT}`,
+  );
+  expect(isRefusedAssertion(error as TokenRequestError)).toBe(true);
+  expect(isRefusedAssertion(new TokenRequestError(500, 'server_error', 'Errors.Internal'))).toBe(
+    false,
   );
 });
 

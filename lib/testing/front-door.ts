@@ -74,7 +74,7 @@ export function createFrontDoor({ paths, jwks, next }: FrontDoorOptions): FrontD
 
   return {
     handle(req, res) {
-      const endpoint = endpointOf(new URL(req.url ?? '/', 'http://local').pathname);
+      const endpoint = endpointOf((req.url ?? '/').split('?', 1)[0] as string);
       if (!endpoint) return next(req, res);
       counts[endpoint] += 1;
       const fault = takeFault(faults.get(endpoint));
