@@ -4,6 +4,7 @@
  * token, cached until shortly before they expire.
  */
 import { ConfigError, IntrospectionUnavailableError, TokenRequestError } from '../errors';
+import { explainRefusedAssertion } from './refused-assertion';
 import { signJwtBearerAssertion } from './assertion';
 import { createDiscovery } from './discovery';
 import { basicCredentials, isPlainObject, parseJson, redactSecrets } from './encoding';
@@ -210,7 +211,9 @@ function createRequester(options: ServiceUserTokenSourceOptions, grant: Requeste
     const endpoint = metadata.tokenEndpoint;
     return traceHttp({ kind: 'token', endpoint, attempt: 1 }, (report) =>
       requestToken(endpoint, init, options, secrets, report),
-    );
+    ).catch((error: unknown) => {
+      throw explainRefusedAssertion(error, params.grant_type);
+    });
   };
 }
 
