@@ -46,7 +46,7 @@ export async function connect(kind: ClientKind, urls: string[]) {
 
 /** `count` replicas sharing `prefix` on Redis. */
 export async function startReplicas(
-  z: LocalZitadel,
+  zitadel: LocalZitadel | Record<string, unknown>,
   urls: string[],
   options: {
     count: number;
@@ -68,9 +68,7 @@ export async function startReplicas(
       coordinate: options.coordinate,
     });
     const introspector = createIntrospector({
-      issuer: z.issuer,
-      key: z.apiKeyFile,
-      projectId: z.projectId,
+      ...issuerOptions(zitadel),
       retries: options.retries ?? 0,
       timeoutMs: options.timeoutMs ?? 5_000,
       cache: { store, storeTimeoutMs: 500, ...options.cache },
@@ -80,6 +78,15 @@ export async function startReplicas(
     replicas.push({ introspector, store, logger, client: { close } });
   }
   return replicas;
+}
+
+/** Issuer options of the local ZITADEL, or the given ones (e.g. a scripted ZITADEL). */
+function issuerOptions(zitadel: LocalZitadel | Record<string, unknown>) {
+  if ('apiKeyFile' in zitadel) {
+    const z = zitadel as LocalZitadel;
+    return { issuer: z.issuer, key: z.apiKeyFile, projectId: z.projectId };
+  }
+  return zitadel as { issuer: string; clientId: string; clientSecret: string };
 }
 
 export async function stopReplicas(replicas: Replica[]): Promise<void> {
