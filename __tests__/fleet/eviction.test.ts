@@ -3,6 +3,7 @@
  * before them. ZITADEL here is the scripted one: it revokes on demand (the
  * local kit on main cannot), and its request log counts the calls.
  */
+import { FLEET_HOOKS } from '../../lib/cache/fleet-hooks';
 import {
   describeWithRedis,
   startRedis,
@@ -97,7 +98,6 @@ describeWithRedis('fleet eviction', () => {
     await warm(s1, other);
     const otherCalls = callsFor(other);
     revoked.add(s1);
-    const { FLEET_HOOKS } = await import('../../lib/cache/fleet-hooks');
     const hooks = (replicas[0].introspector as unknown as Record<symbol, never>)[FLEET_HOOKS] as {
       evictSession(id: string): Promise<void>;
       evictedAfter(t: { jti: string; subject: string; issuedAtMs: number }): Promise<boolean>;

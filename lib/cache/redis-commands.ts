@@ -71,6 +71,7 @@ export interface Subscription {
 
 type Client = Record<string, (...args: unknown[]) => unknown> & {
   isOpen?: unknown;
+  isReady?: unknown;
   status?: unknown;
 };
 
@@ -157,10 +158,16 @@ function nodeRedis(client: Client): RedisCommands {
       });
       const close = async (): Promise<void> => {
         if (!sub.isOpen) return;
-        await call(() => sub.unsubscribe()).catch(() => undefined);
-        await call(() => (typeof sub.close === 'function' ? sub.close() : sub.quit())).catch(() =>
-          call(() => sub.destroy?.()).catch(() => undefined),
-        );
+        // A connection that is not ready (Redis dead or stalled) is cut at once.
+        if (sub.isReady) {
+          await deadline(
+            call(() => sub.unsubscribe()),
+            CLOSE_MS,
+          ).catch(() => undefined);
+          const quit = typeof sub.close === 'function' ? () => sub.close() : () => sub.quit();
+          await deadline(call(quit), CLOSE_MS).catch(() => undefined);
+        }
+        if (sub.isOpen) void call(() => sub.destroy()).catch(() => undefined);
       };
       const ready = (async () => {
         // A node-redis duplicate is not connected until connect() resolves.
