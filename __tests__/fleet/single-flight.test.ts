@@ -28,19 +28,27 @@ describeWithRedis('fleet single-flight', () => {
     await Promise.all([z?.close(), redis?.stop()]);
   });
 
-  it('makes one call for a new token sent to four replicas at once', async () => {
-    replicas = await startReplicas(z, [redis.url], { count: 4, prefix: uniquePrefix('one') });
-    const token = await patOf(z, 'one-call');
-    await z.setLatency(300);
-    const answers = await Promise.all(replicas.map((r) => r.introspector.introspect(token)));
-    expect(answers.every((a) => a.active)).toBe(true);
-    expect(calls(replicas)).toBe(1);
-    const stats = replicas.map((r) => r.introspector.stats());
-    expect(stats.reduce((n, s) => n + s.misses, 0)).toBe(1);
-    expect(stats.reduce((n, s) => n + s.peerAnswered, 0)).toBe(3);
-    // Each request counted exactly once.
-    for (const s of stats) expect(s.hits + s.misses + s.coalesced + s.peerAnswered).toBe(1);
-  }, 30_000);
+  it.each(['ioredis', 'node-redis'] as const)(
+    'makes one call for a new token sent to four replicas at once (%s)',
+    async (kind) => {
+      replicas = await startReplicas(z, [redis.url], {
+        count: 4,
+        prefix: uniquePrefix('one'),
+        kind,
+      });
+      const token = await patOf(z, `one-call-${kind}`);
+      await z.setLatency(300);
+      const answers = await Promise.all(replicas.map((r) => r.introspector.introspect(token)));
+      expect(answers.every((a) => a.active)).toBe(true);
+      expect(calls(replicas)).toBe(1);
+      const stats = replicas.map((r) => r.introspector.stats());
+      expect(stats.reduce((n, s) => n + s.misses, 0)).toBe(1);
+      expect(stats.reduce((n, s) => n + s.peerAnswered, 0)).toBe(3);
+      // Each request counted exactly once.
+      for (const s of stats) expect(s.hits + s.misses + s.coalesced + s.peerAnswered).toBe(1);
+    },
+    30_000,
+  );
 
   it('makes one call for an outage seen by four replicas', async () => {
     replicas = await startReplicas(z, [redis.url], {
