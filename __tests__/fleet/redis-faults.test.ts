@@ -66,7 +66,7 @@ describeWithRedis('fleet under Redis faults', () => {
       ](token);
     expect(peek()).not.toBeInstanceOf(Promise); // a memory hit answers synchronously
     const admin = new Redis(redis.url);
-    await admin.client('KILL', 'TYPE', 'pubsub');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     admin.disconnect();
     const warned = await eventually(
       async () => replica.logger.lines.some((l) => /subscriber reconnected/.test(l.message)),

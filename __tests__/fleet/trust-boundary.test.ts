@@ -50,7 +50,7 @@ describeWithRedis('fleet trust boundary', () => {
     for (const key of keys) {
       const type = await raw.type(key);
       if (type === 'string') contents.push((await raw.get(key)) ?? '');
-      if (type === 'zset') contents.push(...(await raw.zrange(key, 0, -1)));
+      if (type === 'zset') contents.push(...(await raw.zrange(key, '0', '-1')));
     }
     expect(seen.length).toBeGreaterThan(0);
     for (const text of contents) {
