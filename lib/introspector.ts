@@ -12,6 +12,7 @@ import { audienceOf, toAuthInfo, withToken, type AuthInfo } from './token-info';
 import { cacheKey, createResultCache, type CacheLookup } from './cache/result-cache';
 import { createFleet, type Fleet } from './cache/fleet';
 import { FLEET_HOOKS, type FleetHooks } from './cache/fleet-hooks';
+import { FLEET_LINK, type FleetLink } from './cache/fleet-link';
 import { throughFleet } from './cache/fleet-flight';
 import type { WorkStart } from './cache/eviction-ledger';
 import { createSingleFlight } from './cache/single-flight';
@@ -52,6 +53,7 @@ type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: 
 export function createIntrospector(options: IntrospectorOptions): Introspector & {
   [INTROSPECT_NOW_IF_CACHED](token: string): TokenInfo | Promise<TokenInfo>;
   [FLEET_HOOKS]: FleetHooks;
+  [FLEET_LINK](): FleetLink | undefined;
 } {
   const config = resolveOptions(options);
   const { logger, now } = config;
@@ -287,6 +289,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     },
     evictAll: () => fleet.evictAll(),
     [FLEET_HOOKS]: fleet.hooks(config.projectId),
+    [FLEET_LINK]: fleet.link,
     stats: () => ({ ...counters }),
     [INTROSPECT_NOW_IF_CACHED]: introspectNowIfCached,
     async close() {
