@@ -93,7 +93,10 @@ export function zitadelEvents(options: ZitadelEventsOptions): ZitadelEventsHandl
         res.set('Connection', 'close');
         status = receiver.refused(read.status, read.reason);
       } else {
-        status = await receiver.receive(req.get('zitadel-signature'), read.body);
+        // ZITADEL sends `ZITADEL-Signature` (pkg/actions/signing.go); its API docs
+        // say `X-ZITADEL-Signature`, so that one is read too.
+        const header = req.get('zitadel-signature') ?? req.get('x-zitadel-signature');
+        status = await receiver.receive(header, read.body);
       }
     } catch (error) {
       logSetupFault((error as Error).message);
