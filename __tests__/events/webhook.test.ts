@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import request from 'supertest';
 import { ConfigError, createIntrospector, zitadelEvents } from 'express-zitadel-introspection';
 import { startLocalZitadel, type LocalZitadel } from 'express-zitadel-introspection/testing';
 import type { Introspector } from '../../lib/introspector';
@@ -121,6 +122,19 @@ describe.each(expressVersions)('%s', (_name, factory) => {
     expect(await stillCached(bob.pat)).toBe(true);
   });
 
+  it("reads X-ZITADEL-Signature too (the name in ZITADEL's API docs)", async () => {
+    await warm();
+    const app = webhookApp(factory, zitadelEvents({ signingKey: KEY, introspector }));
+    const body = eventBody('user.deactivated', alice.userId);
+    const response = await request(app)
+      .post(EVENTS_PATH)
+      .set('content-type', 'application/json')
+      .set('x-zitadel-signature', signEvent([KEY], Math.floor(Date.now() / 1000), body))
+      .send(body);
+    expect(response.status).toBe(204);
+    expect(await stillCached(alice.pat)).toBe(false);
+  });
+
   it('a body parsed by express.json() first → ConfigError through next(), no eviction', async () => {
     await warm();
     const app = webhookApp(
@@ -207,29 +221,34 @@ describe.each(expressVersions)('%s', (_name, factory) => {
 
 describe('built with bad options → ConfigError', () => {
   it.each([
-    ['no signing key', { signingKey: undefined }],
-    ['an empty signing key', { signingKey: '' }],
-    ['an empty list', { signingKey: [] }],
-    ['an empty key in the list', { signingKey: ['ok', ''] }],
-    ['a key that is not a string', { signingKey: 42 }],
-    ['an empty instanceId', { instanceId: '' }],
-    ['a projectId that is not a string', { projectId: 7 }],
-    ['an unknown onUnmappedGrantChange', { onUnmappedGrantChange: 'evict' }],
-    ['no introspector', { introspector: undefined }],
-    ['an introspector without evictions', { introspector: { introspect() {} } }],
-  ])('%s', (_name, bad) => {
-    const build = () =>
+    ['no signing key', { signingKey: undefined }, 'signingKey'],
+    ['an empty signing key', { signingKey: '' }, 'signingKey'],
+    ['an empty list', { signingKey: [] }, 'signingKey'],
+    ['an empty key in the list', { signingKey: ['ok', ''] }, 'signingKey'],
+    ['a key that is not a string', { signingKey: 42 }, 'signingKey'],
+    ['an empty instanceId', { instanceId: '' }, 'instanceId'],
+    ['a projectId that is not a string', { projectId: 7 }, 'projectId'],
+    [
+      'an unknown onUnmappedGrantChange',
+      { onUnmappedGrantChange: 'evict' },
+      'onUnmappedGrantChange',
+    ],
+    ['no introspector', { introspector: undefined }, 'introspector'],
+    ['an introspector without evictions', { introspector: { introspect() {} } }, 'introspector'],
+  ])('%s', (_name, bad, field) => {
+    let thrown: unknown;
+    try {
       zitadelEvents({
         signingKey: KEY,
         introspector,
         ...(bad as unknown as Record<string, never>),
       });
-    expect(build).toThrow(ConfigError);
-    try {
-      build();
     } catch (error) {
-      expect(String((error as Error).message)).not.toContain(KEY);
+      thrown = error;
     }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect(thrown).toMatchObject({ field });
+    expect(String((thrown as Error).message)).not.toContain(KEY);
   });
 
   it('no options at all', () => {
