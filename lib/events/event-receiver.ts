@@ -23,13 +23,29 @@ import { verifySignature } from './signature';
 /** The diagnostics channel every accepted event goes out on, as `{ type, action }`. */
 export const EVENT_CHANNEL = 'express-zitadel-introspection:event';
 
-/** A message on {@link EVENT_CHANNEL}: the event type and what it led to, never an id. */
+/**
+ * A message on {@link EVENT_CHANNEL}: the event type and what it led to, never an id.
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from 'node:diagnostics_channel';
+ * subscribe('express-zitadel-introspection:event', (m) => counter.inc((m as EventMessage).action));
+ * ```
+ */
 export interface EventMessage {
   type: string;
   action: EventOutcome;
 }
 
-/** Counters of `handler.stats()`. */
+/**
+ * Counters of `handler.stats()`.
+ *
+ * @example
+ * ```ts
+ * const { accepted, refused } = events.stats();
+ * if (refused > 0 && accepted === 0) alert('ZITADEL events refused: check the signing key');
+ * ```
+ */
 export interface EventStats {
   /** Verified, well-formed, first deliveries (the ignored ones included). */
   accepted: number;

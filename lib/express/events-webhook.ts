@@ -13,7 +13,19 @@ import type { EventSink, UnmappedGrantPolicy } from '../events/event-actions';
 import { createEventReceiver, type EventStats } from '../events/event-receiver';
 import { readRawBody } from './raw-body';
 
-/** Options of {@link zitadelEvents}. */
+/**
+ * Options of {@link zitadelEvents}.
+ *
+ * @example
+ * ```ts
+ * const options: ZitadelEventsOptions = {
+ *   signingKey: [process.env.NEW_KEY!, process.env.OLD_KEY!],
+ *   introspector: auth.introspector,
+ *   instanceId: '301255600000000100',
+ *   onUnmappedGrantChange: 'evict-all',
+ * };
+ * ```
+ */
 export interface ZitadelEventsOptions {
   /**
    * The target's signing key, returned once by ZITADEL when the target is
@@ -36,13 +48,29 @@ export interface ZitadelEventsOptions {
   logger?: Logger;
 }
 
-/** The webhook handler, with its counters. */
+/**
+ * The webhook handler, with its counters.
+ *
+ * @example
+ * ```ts
+ * const events = zitadelEvents({ signingKey, introspector: auth.introspector });
+ * app.post('/zitadel/events', events);
+ * setInterval(() => metrics.record(events.stats()), 10_000);
+ * ```
+ */
 export type ZitadelEventsHandler = RequestHandler & {
   /** `{ accepted, refused, duplicates, ignored, evictions }` since the handler was built. */
   stats(): EventStats;
 };
 
-/** The body cap: ZITADEL's events are a few hundred bytes. */
+/**
+ * The body cap: ZITADEL's events are a few hundred bytes.
+ *
+ * @example
+ * ```ts
+ * app.post('/zitadel/events', express.raw({ type: '*\/*', limit: MAX_EVENT_BODY_BYTES }), events);
+ * ```
+ */
 export const MAX_EVENT_BODY_BYTES = 64 * 1024;
 const BODY_TIMEOUT_MS = 10_000;
 
