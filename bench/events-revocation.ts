@@ -55,6 +55,10 @@ async function main(): Promise<void> {
       const app = express();
       if (index === 0) app.post('/zitadel/events', (req, res, next) => webhook(req, res, next));
       app.get('/api', auth, (_req, res) => void res.status(204).end());
+      // Refusals answered quietly (Express's default handler prints each one).
+      app.use(((error, _req, res, _next) => {
+        res.status((error as { status?: number }).status ?? 500).end();
+      }) as express.ErrorRequestHandler);
       const server = await new Promise<Server>((resolve) => {
         const started = app.listen(0, '127.0.0.1', () => resolve(started));
       });
