@@ -19,6 +19,7 @@ import {
 import { startLocalZitadel, type LocalZitadel } from 'express-zitadel-introspection/testing';
 import type { ZitadelEventsHandler, ZitadelEventsOptions } from '../../lib/express/events-webhook';
 import { signEvent } from '../../lib/events/signature';
+import { eventBody, post, webhookApp } from '../events/support';
 import {
   describeWithRedis,
   startRedis,
@@ -254,6 +255,42 @@ describeWithRedis('revocation pushed by ZITADEL to one replica of four', () => {
     } finally {
       webhook = build();
     }
+  });
+
+  it('what one replica learns, another uses: grants and duplicates are fleet-wide; Redis holds no id in clear', async () => {
+    const ivan = await serviceUser('events-ivan');
+    await cachedEverywhere(ivan.pat!);
+    const handlers = replicas.map((replica) =>
+      zitadelEvents({ signingKey, introspector: replica.auth.introspector }),
+    );
+    const on = (index: number) => webhookApp(express, handlers[index]!);
+    const grantId = `grant-of-ivan-${Date.now()}`;
+    const added = eventBody('user.grant.added', grantId, {
+      event_payload: { userId: ivan.userId, projectId: z.projectId, roleKeys: ['reader'] },
+    });
+    expect((await post(on(1), added, { keys: [signingKey] })).status).toBe(204);
+    // The same delivery again, at another replica: a duplicate there.
+    expect((await post(on(3), added, { keys: [signingKey] })).status).toBe(204);
+    expect(handlers[3]!.stats()).toMatchObject({ accepted: 0, duplicates: 1 });
+    await z.resetCalls();
+    const changed = eventBody('user.grant.changed', grantId, {
+      event_payload: { roleKeys: ['x'] },
+    });
+    expect((await post(on(2), changed, { keys: [signingKey] })).status).toBe(204);
+    for (const replica of replicas) expect((await whoami(replica, ivan.pat!)).status).toBe(200);
+    // Evicted everywhere: the fleet had to ask ZITADEL again.
+    expect((await z.calls()).introspection).toBeGreaterThanOrEqual(1);
+    expect(handlers[2]!.stats()).toMatchObject({ accepted: 1, evictions: 1 });
+
+    const client = replicas[0]!.redis;
+    const keys = await client.keys('*');
+    expect(keys.length).toBeGreaterThan(0);
+    const dump = [...keys];
+    for (const key of keys) {
+      if ((await client.type(key)) === 'string') dump.push((await client.get(key)) ?? '');
+    }
+    const text = dump.join('\n');
+    for (const id of [ivan.userId, grantId, ivan.pat!]) expect(text).not.toContain(id);
   });
 
   it('project.role.removed of another project is ignored; of ours evicts everything', async () => {

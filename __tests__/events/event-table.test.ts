@@ -276,3 +276,16 @@ it('oidc_session.access_token.revoked / refresh_token.revoked evict by session',
     'evict-session',
   ]);
 });
+
+it('two handlers on one introspector share what they remember (as replicas do through Redis)', async () => {
+  await warm();
+  const first = webhook();
+  const second = webhook();
+  const grant = newGrantId();
+  await first.send('user.grant.added', grant, {
+    event_payload: { userId: alice.userId, projectId: z.projectId },
+  });
+  await second.send('user.grant.changed', grant);
+  expect(await cached(alice.pat)).toBe(false);
+  expect(second.handler.stats()).toMatchObject({ accepted: 1, evictions: 1, ignored: 0 });
+});

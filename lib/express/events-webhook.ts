@@ -5,7 +5,7 @@
  * second instead of at the end of the cache TTL.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { FLEET_HOOKS, type FleetHooks } from '../cache/fleet-hooks';
+import { FLEET_HOOKS, type FleetHooks, type SharedMemory } from '../cache/fleet-hooks';
 import { ConfigError } from '../errors';
 import type { Introspector } from '../introspector';
 import { rateLimitedLog, silentLogger, type Logger } from '../logger';
@@ -192,6 +192,20 @@ function sinkOf(
     evictSubject: (subject) => introspector.evictSubject!(subject),
     evictAll: () => introspector.evictAll!(),
     evictSession: (sessionId) => hooks.evictSession(sessionId),
-    sharedMemory: (namespace) => hooks.sharedMemory(namespace),
+    sharedMemory: (namespace) => memoryOf(hooks, namespace),
   };
+}
+
+/**
+ * One memory per introspector and namespace, so two handlers on one
+ * introspector share what they remember (and their duplicates) in-process
+ * as they do through the store.
+ */
+const memories = new WeakMap<FleetHooks, Map<string, SharedMemory>>();
+function memoryOf(hooks: FleetHooks, namespace: string): SharedMemory {
+  let byNamespace = memories.get(hooks);
+  if (!byNamespace) memories.set(hooks, (byNamespace = new Map()));
+  let memory = byNamespace.get(namespace);
+  if (!memory) byNamespace.set(namespace, (memory = hooks.sharedMemory(namespace)));
+  return memory;
 }
