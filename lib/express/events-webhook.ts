@@ -74,12 +74,11 @@ export type ZitadelEventsHandler = RequestHandler & {
 export const MAX_EVENT_BODY_BYTES = 64 * 1024;
 const BODY_TIMEOUT_MS = 10_000;
 
-/** What the webhook reaches on the introspector: the public evictions plus the fleet seam. */
-type EvictingIntrospector = Introspector & {
-  evictSubject?: (subject: string) => Promise<void>;
-  evictAll?: () => Promise<void>;
-  [FLEET_HOOKS]?: FleetHooks;
-};
+/**
+ * What the webhook reaches on the introspector: the public evictions plus the
+ * fleet seam (checked at run time too: a JavaScript caller may pass anything).
+ */
+type EvictingIntrospector = Introspector & { [FLEET_HOOKS]?: FleetHooks };
 
 /**
  * Builds the webhook. Mount it on its own path, before any body parser.
@@ -189,8 +188,8 @@ function sinkOf(
   }
   return {
     projectId: projectId ?? hooks.projectId,
-    evictSubject: (subject) => introspector.evictSubject!(subject),
-    evictAll: () => introspector.evictAll!(),
+    evictSubject: (subject) => introspector.evictSubject(subject),
+    evictAll: () => introspector.evictAll(),
     evictSession: (sessionId) => hooks.evictSession(sessionId),
     sharedMemory: (namespace) => memoryOf(hooks, namespace),
   };
