@@ -20,6 +20,7 @@ import { createAgentFetch } from './zitadel/agent-fetch';
 import { createDiscovery } from './zitadel/discovery';
 import { introspectToken, ServerBusyError } from './zitadel/introspection';
 import { createClientAuthentication, type ClientAuthenticationSource } from './client-auth';
+import { createLocalVerification, type LocalDecision } from './jwt/local-verification';
 
 export type { CacheOptions, IntrospectorOptions } from './options';
 export type { CacheStore } from './cache/result-cache';
@@ -35,7 +36,9 @@ export type { CacheStore } from './cache/result-cache';
  * ```
  */
 export type TokenInfo =
-  { active: true; auth: AuthInfo } | { active: false; reason: 'inactive' | 'expired' | 'audience' };
+  | { active: true; auth: AuthInfo }
+  | { active: false; reason: 'inactive' | 'expired' | 'audience' }
+  | Extract<LocalDecision, { active: false }>;
 
 /**
  * Counters since start-up (DESIGN.md "Decisions → Cache").
@@ -60,6 +63,10 @@ export interface IntrospectorStats {
   staleServed: number;
   /** Misses turned away by `maxInFlight` or an open circuit. */
   shed: number;
+  /** JWTs decided without a call (`jwt: { verify: 'local' }`), accepted or refused. */
+  localVerifications: number;
+  /** Background introspections of locally accepted JWTs. */
+  revalidations: number;
 }
 
 /**
@@ -145,7 +152,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
   // While discovery is down every miss fails with the same remembered error
   // (retried at most every 5 s): one warn line per retry, not per request.
   const logSetupOutage = rateLimitedLog(logger, 'warn', 5_000, now);
-  const counters: IntrospectorStats = {
+  const counters: Omit<IntrospectorStats, 'localVerifications' | 'revalidations'> = {
     hits: 0,
     misses: 0,
     coalesced: 0,
@@ -155,6 +162,15 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     shed: 0,
   };
   const gate = createBackPressure({ maxInFlight: config.maxInFlight, now });
+  // jwt: { verify: 'local' }: decides JWTs at the miss point, after both cache tiers.
+  const localJwt = createLocalVerification(config, {
+    fetch: fetchFn,
+    signal: abort.signal,
+    metadata: () => discovery.get(),
+    clientId: async () => clientAuth.clientId() ?? (await clientAuth.load()).clientId,
+    remember: async (key, claims, value) => cache?.set(key, { claims, value }),
+    introspect: (key, token) => flight.run(key, () => callZitadel(key, token)).promise,
+  });
 
   async function introspect(token: string): Promise<TokenInfo> {
     if (abort.signal.aborted) throw new IntrospectionUnavailableError('the introspector is closed');
@@ -195,6 +211,8 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       counters.hits++;
       return decisionOf(cached);
     }
+    const local = await localJwt.verify(key, token);
+    if (local) return local;
     try {
       return await callZitadel(key, token);
     } catch (error) {
@@ -286,18 +304,20 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
 
   return {
     async ready() {
-      await Promise.all([clientAuth.load(), discovery.get()]);
+      await Promise.all([clientAuth.load(), discovery.get(), localJwt.ready()]);
     },
     introspect,
     async evict(token) {
+      await localJwt.evicted(token);
       if (!cache) return;
       const clientId = clientAuth.clientId() ?? (await clientAuth.load()).clientId;
       await cache.delete(cacheKey(config.normalizedIssuer, clientId, token));
     },
-    stats: () => ({ ...counters }),
+    stats: () => ({ ...counters, ...localJwt.stats() }),
     [INTROSPECT_NOW_IF_CACHED]: introspectNowIfCached,
     async close() {
       abort.abort();
+      localJwt.close();
       http?.destroy();
     },
   };

@@ -36,6 +36,7 @@ const INACTIVE_DESCRIPTIONS: Record<Extract<TokenInfo, { active: false }>['reaso
   inactive: 'the access token is not active',
   expired: 'the access token has expired',
   audience: 'the access token is not meant for this API',
+  invalid: 'the access token failed local verification',
 };
 
 /**
@@ -93,7 +94,10 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
     const settle = (info: TokenInfo) => {
       if (!info.active) {
         // An unknown reason leaves the description undefined: the error's default applies.
-        return next(new InvalidTokenError(INACTIVE_DESCRIPTIONS[info.reason], { realm }));
+        const description = 'description' in info ? info.description : undefined;
+        return next(
+          new InvalidTokenError(description ?? INACTIVE_DESCRIPTIONS[info.reason], { realm }),
+        );
       }
       req.auth = info.auth;
       next();

@@ -21,6 +21,8 @@ export interface ProviderMetadata {
   issuer: string;
   introspectionEndpoint: string;
   tokenEndpoint?: string;
+  /** `jwks_uri`: the issuer's signing keys (local JWT verification). */
+  jwksUri?: string;
 }
 
 /**
@@ -137,7 +139,12 @@ async function fetchMetadata(options: DiscoveryOptions): Promise<ProviderMetadat
 
   const document = parseJson(text);
   if (!isPlainObject(document)) throw invalid('is not a JSON object');
-  const { issuer, introspection_endpoint: introspection, token_endpoint: token } = document;
+  const {
+    issuer,
+    introspection_endpoint: introspection,
+    token_endpoint: token,
+    jwks_uri: jwks,
+  } = document;
   if (typeof issuer !== 'string') throw invalid('has no issuer', 'issuer');
   if (withoutTrailingSlash(issuer) !== withoutTrailingSlash(options.issuer)) {
     throw invalid(`names another issuer (${issuer}) than the configured one`, 'issuer');
@@ -149,6 +156,7 @@ async function fetchMetadata(options: DiscoveryOptions): Promise<ProviderMetadat
     issuer,
     introspectionEndpoint: introspection,
     tokenEndpoint: typeof token === 'string' && token !== '' ? token : undefined,
+    jwksUri: typeof jwks === 'string' && jwks !== '' ? jwks : undefined,
   };
 }
 
