@@ -97,6 +97,9 @@ export function createJwks(options: JwksOptions): Jwks {
   const now = options.now ?? Date.now;
   let current: KeySet | undefined;
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  // Apart from lastAttemptAt: a set fetched by ready() a moment ago must not
+  // keep a freshly rotated key out for a whole cooldown.
+  let lastUnknownKidFetchAt = Number.NEGATIVE_INFINITY;
   let lastFailure: IntrospectionUnavailableError | undefined;
   let inFlight: Promise<void> | undefined;
   let attempts = 0;
@@ -156,7 +159,7 @@ export function createJwks(options: JwksOptions): Jwks {
 
   const usable = (at: number) =>
     current !== undefined && at - current.fetchedAt <= LAST_GOOD_MS ? current : undefined;
-  const mayRetry = (at: number) => at - lastAttemptAt >= options.cooldownMs;
+  const mayRetry = (at: number, since = lastAttemptAt) => at - since >= options.cooldownMs;
   const outage = () =>
     lastFailure ?? new IntrospectionUnavailableError('JWKS not available (no key set fetched yet)');
 
@@ -166,13 +169,19 @@ export function createJwks(options: JwksOptions): Jwks {
         throw new IntrospectionUnavailableError('the introspector is closed');
       }
       // Expired (or never fetched): refetch, unless a failure is too recent.
-      if ((!current || now() >= current.expiresAt) && (!lastFailure || mayRetry(now()))) {
-        await refresh();
-      }
+      const stale = !current || now() >= current.expiresAt;
+      if (stale && (!lastFailure || mayRetry(now()))) await refresh();
       let set = usable(now());
       if (!set) throw outage();
       if (set.kids.has(kid)) return { getKey: set.getKey };
-      if (mayRetry(now())) {
+      // A set fetched for this very call is as fresh as it gets.
+      const justFetched = stale && !lastFailure;
+      if (
+        !justFetched &&
+        mayRetry(now(), lastUnknownKidFetchAt) &&
+        (!lastFailure || mayRetry(now()))
+      ) {
+        lastUnknownKidFetchAt = now();
         await refresh();
         set = usable(now());
         if (!set) throw outage();
