@@ -129,14 +129,15 @@ export function createLocalVerification(
       audience: config.audience,
     });
     if (verdict.kind === 'introspect') return undefined;
-    localVerifications++;
     if (verdict.kind === 'rejected') {
+      localVerifications++;
       return { active: false, reason: 'invalid', description: DESCRIPTION + verdict.check };
     }
     const { payload } = verdict;
     const jti = payload.jti as string;
     // An eviction or an inactive answer since this token was issued: ZITADEL decides.
     if (await coveredByEviction(jti, payload)) return undefined;
+    localVerifications++;
     const decision: LocalDecision = {
       active: true,
       auth: toAuthInfo(payload, { projectId: config.projectId, source: 'jwt' }),
