@@ -198,3 +198,43 @@ describe('through the middleware', () => {
     expect(z.introspections).toHaveLength(0);
   });
 });
+
+describe('jwt options', () => {
+  it.each([
+    ['not an object', 'local', 'jwt'],
+    ['an unknown verify', { verify: 'trust' }, 'jwt.verify'],
+    [
+      'negative revalidateSeconds',
+      { verify: 'local', revalidateSeconds: -1 },
+      'jwt.revalidateSeconds',
+    ],
+    ['HS256 in algorithms', { verify: 'local', algorithms: ['HS256'] }, 'jwt.algorithms'],
+    ['none in algorithms', { verify: 'local', algorithms: ['none'] }, 'jwt.algorithms'],
+    ['empty algorithms', { verify: 'local', algorithms: [] }, 'jwt.algorithms'],
+    ['a jwksUri that is no URL', { verify: 'local', jwksUri: 'keys' }, 'jwt.jwksUri'],
+    ['an ftp jwksUri', { verify: 'local', jwksUri: 'ftp://x/keys' }, 'jwt.jwksUri'],
+    ['odd cooldown', { verify: 'local', jwksCooldownSeconds: 'x' }, 'jwt.jwksCooldownSeconds'],
+  ])('%s → ConfigError naming %s', (_name, jwt, field) => {
+    expect(() =>
+      createIntrospector({ issuer: 'https://a.b', clientId: 'a', clientSecret: 'b', jwt } as never),
+    ).toThrow(expect.objectContaining({ field }));
+  });
+
+  it('local mode with introspectionEndpoint needs jwt.jwksUri', () => {
+    expect(() =>
+      createIntrospector({
+        issuer: 'https://a.b',
+        clientId: 'a',
+        clientSecret: 'b',
+        introspectionEndpoint: 'https://a.b/oauth/v2/introspect',
+        jwt: { verify: 'local' },
+      }),
+    ).toThrow(expect.objectContaining({ field: 'jwt.jwksUri' }));
+  });
+
+  it("{ verify: 'introspect' } given explicitly is the default", async () => {
+    const introspector = make({ jwt: { verify: 'introspect' } });
+    await introspector.introspect(await z.mint());
+    expect(z.introspections).toHaveLength(1);
+  });
+});

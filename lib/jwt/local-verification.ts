@@ -121,7 +121,6 @@ export function createLocalVerification(
     const verdict = await verifyAccessToken(token, candidate, {
       jwks,
       algorithms: settings!.algorithms,
-      issuer: config.issuer,
       clockToleranceSeconds: config.clockToleranceSeconds,
       now,
       projectId: config.projectId,

@@ -7,7 +7,7 @@
 import { errors, jwtVerify } from 'jose';
 import { audienceOf } from '../token-info';
 import type { Jwks } from '../zitadel/jwks';
-import { sameIssuer, type LocalCandidate } from './local-path';
+import type { LocalCandidate } from './local-path';
 
 /**
  * What the local checks decided: accepted (with the verified payload),
@@ -30,13 +30,12 @@ export type LocalVerdict =
  *
  * @example
  * ```ts
- * const context: VerifyContext = { jwks, algorithms: ['ES256'], issuer, clockToleranceSeconds: 5, now: Date.now, clientId };
+ * const context: VerifyContext = { jwks, algorithms: ['ES256'], clockToleranceSeconds: 5, now: Date.now, clientId };
  * ```
  */
 export interface VerifyContext {
   jwks: Jwks;
   algorithms: string[];
-  issuer: string;
   clockToleranceSeconds: number;
   now: () => number;
   /** `aud` must contain the project id or the API app's client id. */
@@ -91,9 +90,8 @@ export async function verifyAccessToken(
   if (typeof payload.iat === 'number' && payload.iat > nowMs / 1000 + tolerance) {
     return { kind: 'introspect', why: 'iat in the future' };
   }
-  if (typeof payload.iss !== 'string' || !sameIssuer(payload.iss, context.issuer)) {
-    return rejected('iss');
-  }
+  // iss needs no check here: the verified payload is the very bytes localCandidate()
+  // already found naming our issuer (and the signature covers them).
   if (!nonEmptyString(payload.jti)) return rejected('no jti');
   if (!nonEmptyString(payload.client_id)) return rejected('no client_id');
   if (ID_TOKEN_CLAIMS.some((claim) => claim in payload)) return rejected('an ID token');

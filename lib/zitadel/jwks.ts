@@ -61,8 +61,6 @@ export interface Jwks {
   keysFor(kid: string): Promise<KeyLookup>;
   /** Fetches the set now (the introspector's `ready()`). */
   ready(): Promise<void>;
-  /** How many fetches were attempted, for tests and the CLI. */
-  fetches(): number;
   /** Drops the set; later calls fail as the close signal says. */
   close(): void;
 }
@@ -102,7 +100,6 @@ export function createJwks(options: JwksOptions): Jwks {
   let lastUnknownKidFetchAt = Number.NEGATIVE_INFINITY;
   let lastFailure: IntrospectionUnavailableError | undefined;
   let inFlight: Promise<void> | undefined;
-  let attempts = 0;
 
   function refresh(): Promise<void> {
     inFlight ??= fetchSet()
@@ -123,7 +120,6 @@ export function createJwks(options: JwksOptions): Jwks {
   }
 
   async function fetchSet(): Promise<KeySet> {
-    attempts++;
     lastAttemptAt = now();
     const uri = await options.uri();
     const unreachable = (why: string) =>
@@ -195,7 +191,6 @@ export function createJwks(options: JwksOptions): Jwks {
       if (!current) await refresh();
       if (!usable(now())) throw outage();
     },
-    fetches: () => attempts,
     close() {
       current = undefined;
     },

@@ -33,6 +33,8 @@ export interface JwtIssuer {
   /** Extra or replaced claims for the introspection answer of a token. */
   introspectionClaims: Map<string, Record<string, unknown>>;
   revoked: Set<string>;
+  /** Tokens minted here: introspection answers active only for these (ZITADEL looks the jti up). */
+  issued: Set<string>;
   /** Introspection answers this status (e.g. 503) while set. */
   introspectionFault: number | undefined;
   rotate(alg?: string): Promise<SigningKey>;
@@ -70,6 +72,7 @@ export async function startJwtIssuer(options: { alg?: string } = {}): Promise<Jw
     keysCacheControl: 'public, max-age=300',
     introspectionClaims: new Map(),
     revoked: new Set(),
+    issued: new Set(),
     introspectionFault: undefined,
     async rotate(alg) {
       const key = await newSigningKey(alg ?? options.alg);
@@ -98,9 +101,11 @@ export async function startJwtIssuer(options: { alg?: string } = {}): Promise<Jw
         ...claims,
       };
       for (const name of mint.omit ?? []) delete payload[name];
-      return new SignJWT(payload)
+      const token = await new SignJWT(payload)
         .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT', ...mint.header })
         .sign(key.privateKey);
+      state.issued.add(token);
+      return token;
     },
     async close() {
       for (const socket of sockets) socket.destroy();
@@ -137,7 +142,8 @@ export async function startJwtIssuer(options: { alg?: string } = {}): Promise<Jw
           new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('token') ?? '';
         state.introspections.push(token);
         if (state.introspectionFault) return json(state.introspectionFault, { error: 'down' });
-        if (state.revoked.has(token)) return json(200, { active: false });
+        if (state.revoked.has(token) || !state.issued.has(token))
+          return json(200, { active: false });
         const claims = decodePayload(token);
         if (!claims) return json(200, { active: false });
         return json(200, { active: true, ...claims, ...state.introspectionClaims.get(token) });
