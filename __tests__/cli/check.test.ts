@@ -94,7 +94,7 @@ it('a wrong client secret → exit 1, client authentication rejected', async () 
   expect(lines(result.stdout)[2]).toBe('✗ client authentication');
   expect(lines(result.stderr)).toEqual([
     expect.stringMatching(
-      /^client authentication: ZITADEL rejected our client authentication \(HTTP 401.*client id and secret right/,
+      /^client authentication: ZITADEL rejected our client authentication \(HTTP 400 unauthorized_client\).*client id and secret right/,
     ),
   ]);
   expectNoSecrets(result, ['nope-0123456789', z.apiClientSecret]);

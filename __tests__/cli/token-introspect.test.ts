@@ -40,7 +40,7 @@ beforeAll(async () => {
     clientSecret: withSecret.clientSecret as string,
   };
   apiKey = ['--issuer', z.issuer, '--key', z.apiKeyPath];
-  fullScope = ['--scope', `openid ${audienceScope(PROJECT_ID)}`, '--scope', ROLES_SCOPE];
+  fullScope = ['--scope', `openid profile ${audienceScope(PROJECT_ID)}`, '--scope', ROLES_SCOPE];
   await built;
 }, 60_000);
 
@@ -147,7 +147,7 @@ describe('introspect', () => {
     const out = result.stdout;
     expect(out).toMatch(/^client id\s+\S+$/m);
     expect(out).toMatch(
-      new RegExp(`^scopes\\s+openid ${audienceScope(PROJECT_ID)} ${ROLES_SCOPE}$`, 'm'),
+      new RegExp(`^scopes\\s+openid profile ${audienceScope(PROJECT_ID)} ${ROLES_SCOPE}$`, 'm'),
     );
     expect(out).toMatch(/^roles\s+reader\s+org-1 \(org-1\.localhost\)$/m);
     expect(out).toMatch(/^\s+admin\s+org-1 \(org-1\.localhost\), org-2 \(org-2\.localhost\)$/m);
@@ -186,7 +186,7 @@ describe('introspect', () => {
       active: true,
       subject: keyUser.userId,
       username: 'cli-key-user',
-      scopes: ['openid', audienceScope(PROJECT_ID), ROLES_SCOPE],
+      scopes: ['openid', 'profile', audienceScope(PROJECT_ID), ROLES_SCOPE],
       roles: {
         reader: { 'org-1': 'org-1.localhost' },
         admin: { 'org-1': 'org-1.localhost', 'org-2': 'org-2.localhost' },
