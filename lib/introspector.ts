@@ -9,98 +9,28 @@ import { ConfigError, IntrospectionUnavailableError } from './errors';
 import { rateLimitedLog } from './logger';
 import { resolveOptions, type IntrospectorOptions, type ResolvedOptions } from './options';
 import { audienceOf, toAuthInfo, withToken, type AuthInfo } from './token-info';
-import {
-  cacheKey,
-  createResultCache,
-  type CacheLookup,
-  type ResultCache,
-} from './cache/result-cache';
+import { cacheKey, createResultCache, type CacheLookup } from './cache/result-cache';
+import { createFleet, type Fleet } from './cache/fleet';
+import { FLEET_HOOKS, type FleetHooks } from './cache/fleet-hooks';
+import { throughFleet } from './cache/fleet-flight';
+import type { WorkStart } from './cache/eviction-ledger';
 import { createSingleFlight } from './cache/single-flight';
+import { unverifiedJti } from './cache/token-jti';
+import {
+  INTROSPECT_NOW_IF_CACHED,
+  type Introspector,
+  type IntrospectorStats,
+  type TokenInfo,
+} from './introspector-api';
 import { createAgentFetch } from './zitadel/agent-fetch';
 import { createDiscovery } from './zitadel/discovery';
 import { introspectToken, ServerBusyError } from './zitadel/introspection';
 import { createClientAuthentication, type ClientAuthenticationSource } from './client-auth';
-import { createLocalVerification, type LocalDecision } from './jwt/local-verification';
+import { createLocalVerification } from './jwt/local-verification';
 
 export type { CacheOptions, IntrospectorOptions } from './options';
 export type { CacheStore } from './cache/result-cache';
-
-/**
- * The outcome of one introspection: an active token with its caller, or the
- * reason it is not accepted.
- *
- * @example
- * ```ts
- * const info = await introspector.introspect(token);
- * const caller = info.active ? info.auth.subject : `refused: ${info.reason}`;
- * ```
- */
-export type TokenInfo =
-  | { active: true; auth: AuthInfo }
-  | { active: false; reason: 'inactive' | 'expired' | 'audience' }
-  | Extract<LocalDecision, { active: false }>;
-
-/**
- * Counters since start-up (DESIGN.md "Decisions → Cache").
- *
- * @example
- * ```ts
- * const { hits, misses } = introspector.stats();
- * ```
- */
-export interface IntrospectorStats {
-  /** Answered from a cache tier (stale answers count in `staleServed` only). */
-  hits: number;
-  /** Requests that started an introspection. */
-  misses: number;
-  /** Requests that joined a lookup already in flight for the same token. */
-  coalesced: number;
-  /** HTTP requests sent to the introspection endpoint, retries included. */
-  introspections: number;
-  /** Introspections that ended in an outage or a rejection of our client authentication. */
-  errors: number;
-  /** Stale answers served while ZITADEL was unavailable. */
-  staleServed: number;
-  /** Misses turned away by `maxInFlight` or an open circuit. */
-  shed: number;
-  /** JWTs decided without a call (`jwt: { verify: 'local' }`), accepted or refused. */
-  localVerifications: number;
-  /** Background introspections of locally accepted JWTs. */
-  revalidations: number;
-}
-
-/**
- * The core, usable without Express.
- *
- * @example
- * ```ts
- * const introspector = createIntrospector({ issuer, key: './api-key.json' });
- * await introspector.ready();
- * const info = await introspector.introspect(token);
- * ```
- */
-export interface Introspector {
-  /** Loads the key file and runs discovery; rejects with ConfigError or IntrospectionUnavailableError. */
-  ready(): Promise<void>;
-  introspect(token: string): Promise<TokenInfo>;
-  /** Drops one token from every cache tier (e.g. after logout). */
-  evict(token: string): Promise<void>;
-  stats(): IntrospectorStats;
-  /**
-   * Aborts calls in flight and closes the connections to ZITADEL (unless a
-   * `fetch` was given: those are the caller's); later calls reject with
-   * IntrospectionUnavailableError.
-   */
-  close(): Promise<void>;
-}
-
-/**
- * Internal: `introspector[INTROSPECT_NOW_IF_CACHED](token)` answers as
- * `introspect()` does, but a memory-tier hit synchronously, not as a promise.
- * Lets the middleware call `next()` without a promise on the hot path, and
- * hash the token once on a miss; not part of the public API.
- */
-export const INTROSPECT_NOW_IF_CACHED: unique symbol = Symbol('introspectNowIfCached');
+export * from './introspector-api';
 
 /** What the cache and single-flight hold: a decision without the raw token. */
 type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: false }>;
@@ -122,6 +52,7 @@ type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: 
  */
 export function createIntrospector(options: IntrospectorOptions): Introspector & {
   [INTROSPECT_NOW_IF_CACHED](token: string): TokenInfo | Promise<TokenInfo>;
+  [FLEET_HOOKS]: FleetHooks;
 } {
   const config = resolveOptions(options);
   const { logger, now } = config;
@@ -146,7 +77,17 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     config.credentials,
     now,
   );
-  const cache = config.cache.enabled ? createCache(config) : undefined;
+  const fleet = createFleet({
+    ...config.cache,
+    store: config.cache.enabled ? config.cache.store : undefined,
+    issuer: config.normalizedIssuer,
+    logger,
+    now,
+    callMs: config.timeoutMs * (config.retries + 1),
+    credential: () => clientAuth.load(),
+  });
+  const cache = config.cache.enabled ? createCache(config, fleet) : undefined;
+  if (cache) fleet.bind(cache as never);
   const flight = createSingleFlight<Decision>();
   const logRejection = rateLimitedLog(logger, 'error', 60_000, now);
   // While discovery is down every miss fails with the same remembered error
@@ -160,22 +101,26 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     errors: 0,
     staleServed: 0,
     shed: 0,
+    peerAnswered: 0,
   };
   const gate = createBackPressure({ maxInFlight: config.maxInFlight, now });
+  const hooks = fleet.hooks(config.projectId);
   // jwt: { verify: 'local' }: decides JWTs at the miss point, after both cache tiers.
   const localJwt = createLocalVerification(config, {
     fetch: fetchFn,
     signal: abort.signal,
     metadata: () => discovery.get(),
     clientId: async () => clientAuth.clientId() ?? (await clientAuth.load()).clientId,
-    remember: async (key, claims, value) => cache?.set(key, { claims, value }),
+    remember: async (key, claims, value) => {
+      await cache?.set(key, { claims, value });
+    },
     introspect: (key, token) => flight.run(key, () => callZitadel(key, token)).promise,
+    fleet: () => hooks,
   });
 
   async function introspect(token: string): Promise<TokenInfo> {
     if (abort.signal.aborted) throw new IntrospectionUnavailableError('the introspector is closed');
-    const clientId = clientAuth.clientId() ?? (await clientAuth.load()).clientId;
-    const key = cacheKey(config.normalizedIssuer, clientId, token);
+    const key = await keyOf(token);
     // A memory hit needs neither single-flight nor a promise chain.
     return peekKey(key, token) ?? coalesced(key, token);
   }
@@ -206,7 +151,8 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
   }
 
   async function lookup(key: string, token: string): Promise<Decision> {
-    const cached = cache && (await cache.get(key));
+    await fleet.attach();
+    const cached = cache && (await cache.get(key, cache.begin()));
     if (cached) {
       counters.hits++;
       return decisionOf(cached);
@@ -231,6 +177,33 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       counters.shed++;
       throw error;
     }
+    try {
+      return await throughFleet(fleet.flight(), key, {
+        peer: async () => {
+          const peer = cache && (await cache.getShared(key));
+          if (!peer) return undefined;
+          counters.peerAnswered++;
+          return decisionOf(peer);
+        },
+        call: (startedAt) => introspectNow(key, token, cache?.begin(startedAt)),
+        outage: (seconds) =>
+          new IntrospectionUnavailableError('introspection failed on another replica', {
+            retryAfterSeconds: seconds,
+          }),
+        retryAfterOf: (error) =>
+          error instanceof IntrospectionUnavailableError ? error.retryAfterSeconds : undefined,
+      });
+    } finally {
+      gate.release();
+    }
+  }
+
+  /** The call itself: counted a miss, its answer cached unless an eviction came meanwhile. */
+  async function introspectNow(
+    key: string,
+    token: string,
+    work: WorkStart | undefined,
+  ): Promise<{ value: Decision; stored: boolean }> {
     counters.misses++;
     try {
       const [auth, metadata] = await Promise.all([clientAuth.load(), discovery.get()]).catch(
@@ -250,15 +223,13 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       });
       const decision = decide(claims);
       // An active answer is cached with its decision (also a denial for the wrong audience).
-      if (cache) await cache.set(key, { claims, value: decision });
-      return decision;
+      const stored = cache ? await cache.set(key, { claims, value: decision }, work) : false;
+      return { value: decision, stored };
     } catch (failure) {
       counters.errors++;
       const error = failure instanceof SetupFailure ? failure.error : failure;
       reportFailure(error, failure instanceof SetupFailure);
       throw error;
-    } finally {
-      gate.release();
     }
   }
 
@@ -292,9 +263,13 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     }
   }
 
-  function createCache(resolved: ResolvedOptions): ResultCache<Decision> {
+  function createCache(resolved: ResolvedOptions, shared: Fleet) {
     return createResultCache<Decision>({
       ...resolved.cache,
+      store: undefined,
+      shared: shared.shared,
+      envelope: shared.envelope,
+      ownerId: shared.ownerId,
       clockToleranceSeconds: resolved.clockToleranceSeconds,
       now,
       logger,
@@ -302,23 +277,39 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     });
   }
 
+  async function keyOf(token: string): Promise<string> {
+    const clientId = clientAuth.clientId() ?? (await clientAuth.load()).clientId;
+    return cacheKey(config.normalizedIssuer, clientId, token);
+  }
+
   return {
     async ready() {
       await Promise.all([clientAuth.load(), discovery.get(), localJwt.ready()]);
+      await fleet.ready(config.timeoutMs);
     },
     introspect,
     async evict(token) {
-      await localJwt.evicted(token);
-      if (!cache) return;
-      const clientId = clientAuth.clientId() ?? (await clientAuth.load()).clientId;
-      await cache.delete(cacheKey(config.normalizedIssuer, clientId, token));
+      const key = await keyOf(token);
+      const hit = cache?.peek(key);
+      const claims = hit?.active && hit.value.active ? hit.value.auth.claims : undefined;
+      const jti =
+        unverifiedJti(token) ?? (typeof claims?.jti === 'string' ? claims.jti : undefined);
+      await fleet.evict(key, jti);
     },
+    async evictSubject(subject) {
+      if (typeof subject !== 'string')
+        throw new TypeError('evictSubject: subject must be a string');
+      await fleet.evictSubject(subject);
+    },
+    evictAll: () => fleet.evictAll(),
+    [FLEET_HOOKS]: hooks,
     stats: () => ({ ...counters, ...localJwt.stats() }),
     [INTROSPECT_NOW_IF_CACHED]: introspectNowIfCached,
     async close() {
       abort.abort();
       localJwt.close();
       http?.destroy();
+      await fleet.close();
     },
   };
 }

@@ -30,6 +30,12 @@ export interface CacheOptions {
   store?: CacheStore;
   /** A store answer slower than this is a miss. Default 50. */
   storeTimeoutMs?: number;
+  /**
+   * Key material (≥ 16 characters) for the encryption of shared-store values
+   * and fleet messages, instead of the API app's credential (e.g. to share
+   * one cache across a key rotation).
+   */
+  storeSecret?: string;
 }
 
 /**
@@ -88,7 +94,11 @@ export interface ResolvedOptions {
   introspectionEndpoint?: string;
   projectId?: string;
   audience?: string[];
-  cache: Required<Omit<CacheOptions, 'store'>> & { store?: CacheStore; enabled: boolean };
+  cache: Required<Omit<CacheOptions, 'store' | 'storeSecret'>> & {
+    store?: CacheStore;
+    storeSecret?: string;
+    enabled: boolean;
+  };
   jwt: ResolvedJwtOptions;
   timeoutMs: number;
   retries: number;
@@ -187,7 +197,18 @@ function resolveCache(cache: IntrospectorOptions['cache']): ResolvedOptions['cac
     staleIfErrorSeconds: number(given.staleIfErrorSeconds, 'cache.staleIfErrorSeconds', 0, 0),
     storeTimeoutMs: number(given.storeTimeoutMs, 'cache.storeTimeoutMs', 50, 1),
     store,
+    storeSecret: resolveStoreSecret(given.storeSecret),
   };
+}
+
+function resolveStoreSecret(secret: unknown): string | undefined {
+  if (secret === undefined) return undefined;
+  if (typeof secret !== 'string' || secret.length < 16) {
+    throw new ConfigError('cache.storeSecret must be a string of at least 16 characters', {
+      field: 'cache.storeSecret',
+    });
+  }
+  return secret;
 }
 
 function resolveAudience(audience: unknown): string[] | undefined {

@@ -152,6 +152,41 @@ describe('evictions in local mode', () => {
   });
 });
 
+describe('fleet evictions in local mode', () => {
+  it('evictSubject(sub): that subject’s JWTs issued before are introspected, others stay local', async () => {
+    const introspector = make({ jwt: { verify: 'local', revalidateSeconds: 0 } });
+    const iat = Math.floor(Date.now() / 1000) - 5;
+    const sam = await z.mint({ sub: 'sam', iat });
+    const kim = await z.mint({ sub: 'kim', iat });
+    await introspector.introspect(sam);
+    await introspector.introspect(kim);
+    await introspector.evictSubject('sam');
+    const samAgain = await z.mint({ sub: 'sam', iat });
+    const kimAgain = await z.mint({ sub: 'kim', iat });
+    expect((await introspector.introspect(sam)).active).toBe(true);
+    expect((await introspector.introspect(samAgain)).active).toBe(true);
+    expect((await introspector.introspect(kimAgain)).active).toBe(true);
+    expect(z.introspections).toEqual([sam, samAgain]);
+  });
+
+  it('evictAll(): every JWT issued before is introspected', async () => {
+    const introspector = make({ jwt: { verify: 'local', revalidateSeconds: 0 } });
+    const iat = Math.floor(Date.now() / 1000) - 5;
+    const token = await z.mint({ iat });
+    await introspector.introspect(token);
+    await introspector.evictAll();
+    const other = await z.mint({ sub: 'someone-else', iat });
+    await introspector.introspect(token);
+    await introspector.introspect(other);
+    expect(z.introspections).toEqual([token, other]);
+    // A token issued after the eviction is trusted again.
+    const fresh = await z.mint({ iat: Math.floor(Date.now() / 1000) + 2 });
+    expect((await introspector.introspect(fresh)).active).toBe(true);
+    expect(z.introspections).toEqual([token, other]);
+    expect(introspector.stats().localVerifications).toBe(2);
+  });
+});
+
 function withOtherTrailingBits(token: string): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const last = token.at(-1)!;

@@ -175,10 +175,4 @@ describe('the fleet seam', () => {
     });
     close();
   });
-
-  it("evicted() ignores what is not one of the issuer's JWTs", async () => {
-    const { verification, close } = local();
-    await expect(verification.evicted('opaque')).resolves.toBeUndefined();
-    close();
-  });
 });

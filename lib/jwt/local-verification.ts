@@ -61,8 +61,6 @@ export interface LocalWiring {
 export interface LocalVerification {
   /** A decision, or `undefined`: introspect this token. Rejects with IntrospectionUnavailableError when the JWKS cannot be had. */
   verify(key: string, token: string): Promise<LocalDecision | undefined> | undefined;
-  /** `evict(token)` without fleet hooks: the token's `jti` is introspected from now on, until its `exp`. */
-  evicted(token: string): Promise<void>;
   ready(): Promise<void>;
   stats(): { localVerifications: number; revalidations: number };
   close(): void;
@@ -96,11 +94,11 @@ export function createLocalVerification(
     now,
     logger: config.logger,
   });
-  const processMemory = createProcessMemory({
-    maxEntries: Math.max(config.cache.maxEntries, 1000),
-    now,
-  });
-  const memory = (): SharedMemory => wiring.fleet?.()?.sharedMemory('jwt') ?? processMemory;
+  // One instance: the fleet's (fleet-wide with a coordinating store), else this process's.
+  const shared: SharedMemory =
+    wiring.fleet?.()?.sharedMemory('jwt') ??
+    createProcessMemory({ maxEntries: Math.max(config.cache.maxEntries, 1000), now });
+  const memory = () => shared;
   const introspectOnlyName = (jti: string) => `introspect:${jti}`;
   const markIntrospectOnly = (jti: string, expMs: number) =>
     memory().set(introspectOnlyName(jti), '1', expMs - now());
@@ -157,13 +155,6 @@ export function createLocalVerification(
 
   return {
     verify,
-    async evicted(token) {
-      const candidate = localCandidate(token, config.issuer);
-      const { jti, exp } = candidate?.payload ?? {};
-      if (typeof jti === 'string' && jti !== '' && typeof exp === 'number') {
-        await markIntrospectOnly(jti, exp * 1000);
-      }
-    },
     async ready() {
       await jwks.ready();
     },
@@ -178,7 +169,6 @@ export function createLocalVerification(
 function introspectMode(): LocalVerification {
   return {
     verify: () => undefined,
-    evicted: async () => {},
     ready: async () => {},
     stats: () => ({ localVerifications: 0, revalidations: 0 }),
     close: () => {},
