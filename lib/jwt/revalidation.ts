@@ -135,8 +135,12 @@ export function createRevalidation(options: RevalidationOptions): Revalidation {
     } finally {
       entry.running = false;
     }
-    entry.dueAt = now() + everyMs;
-    await memory.set(dueName(entry.jti), String(entry.dueAt), entry.expMs - now());
+    // On the grid of the first due time: every replica derives the same next
+    // due time, so the claim above names one call per round fleet-wide.
+    const at = now();
+    do entry.dueAt += everyMs;
+    while (entry.dueAt <= at);
+    await memory.set(dueName(entry.jti), String(entry.dueAt), entry.expMs - at);
   }
 
   async function sweep() {
