@@ -4,6 +4,7 @@
  */
 import type { IntrospectorHealth } from './telemetry/health';
 import type { AuthInfo } from './token-info';
+import type { LocalDecision } from './jwt/local-verification';
 
 /**
  * The outcome of one introspection: an active token with its caller, or the
@@ -16,7 +17,9 @@ import type { AuthInfo } from './token-info';
  * ```
  */
 export type TokenInfo =
-  { active: true; auth: AuthInfo } | { active: false; reason: 'inactive' | 'expired' | 'audience' };
+  | { active: true; auth: AuthInfo }
+  | { active: false; reason: 'inactive' | 'expired' | 'audience' }
+  | Extract<LocalDecision, { active: false }>;
 
 /**
  * Counters since start-up (DESIGN.md "Decisions → Cache").
@@ -43,6 +46,10 @@ export interface IntrospectorStats {
   shed: number;
   /** Misses answered by another replica's call (read from the shared store). */
   peerAnswered: number;
+  /** JWTs decided without a call (`jwt: { verify: 'local' }`), accepted or refused. */
+  localVerifications: number;
+  /** Background introspections of locally accepted JWTs. */
+  revalidations: number;
 }
 
 /**

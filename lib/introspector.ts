@@ -30,6 +30,7 @@ import { createClientAuthentication, type ClientAuthenticationSource } from './c
 import type { DecisionSource } from './telemetry/channels';
 import { withSource } from './telemetry/decision';
 import { createHealth } from './telemetry/health';
+import { createLocalVerification } from './jwt/local-verification';
 
 export type { CacheOptions, IntrospectorOptions } from './options';
 export type { CacheStore } from './cache/result-cache';
@@ -102,7 +103,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
   // While discovery is down every miss fails with the same remembered error
   // (retried at most every 5 s): one warn line per retry, not per request.
   const logSetupOutage = rateLimitedLog(logger, 'warn', 5_000, now);
-  const counters: IntrospectorStats = {
+  const counters: Omit<IntrospectorStats, 'localVerifications' | 'revalidations'> = {
     hits: 0,
     misses: 0,
     coalesced: 0,
@@ -113,6 +114,21 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     peerAnswered: 0,
   };
   const gate = createBackPressure({ maxInFlight: config.maxInFlight, now });
+  const hooks = fleet.hooks(config.projectId);
+  // jwt: { verify: 'local' }: decides JWTs at the miss point, after both cache tiers.
+  const localJwt = createLocalVerification(config, {
+    fetch: fetchFn,
+    signal: abort.signal,
+    metadata: () => discovery.get(),
+    clientId: async () => clientAuth.clientId() ?? (await clientAuth.load()).clientId,
+    // Through the eviction ledger and the subject/session index, like any answer.
+    remember: async (key, claims, value) => {
+      await cache?.set(key, { claims, value }, cache.begin());
+    },
+    introspect: async (key, token) =>
+      (await flight.run(key, () => callZitadel(key, token)).promise).decision,
+    fleet: () => hooks,
+  });
 
   async function introspect(token: string): Promise<TokenInfo> {
     if (abort.signal.aborted) throw new IntrospectionUnavailableError('the introspector is closed');
@@ -157,6 +173,8 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       counters.hits++;
       return { decision: decisionOf(cached), source: inMemory ? 'memory' : 'store' };
     }
+    const local = await localJwt.verify(key, token);
+    if (local) return { decision: local, source: 'jwt' };
     try {
       return await callZitadel(key, token);
     } catch (error) {
@@ -286,7 +304,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
 
   return {
     async ready() {
-      await Promise.all([clientAuth.load(), discovery.get()]);
+      await Promise.all([clientAuth.load(), discovery.get(), localJwt.ready()]);
       await fleet.ready(config.timeoutMs);
     },
     introspect,
@@ -304,14 +322,15 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       await fleet.evictSubject(subject);
     },
     evictAll: () => fleet.evictAll(),
-    [FLEET_HOOKS]: fleet.hooks(config.projectId),
+    [FLEET_HOOKS]: hooks,
     [FLEET_LINK]: fleet.link,
-    stats: () => ({ ...counters }),
+    stats: () => ({ ...counters, ...localJwt.stats() }),
     // The fleet store and local JWT add their parts (store, jwks) here.
     health: createHealth({ circuit: gate.circuit, discoveryOk: discovery.loaded }),
     [INTROSPECT_NOW_IF_CACHED]: introspectNowIfCached,
     async close() {
       abort.abort();
+      localJwt.close();
       http?.destroy();
       await fleet.close();
     },

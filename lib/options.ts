@@ -7,6 +7,7 @@ import { ConfigError } from './errors';
 import type { KeySource } from './zitadel/key-file';
 import type { CacheStore } from './cache/result-cache';
 import { silentLogger, type Logger } from './logger';
+import { resolveJwtOptions, type JwtOptions, type ResolvedJwtOptions } from './jwt/jwt-options';
 
 /**
  * Cache settings (DESIGN.md "Cache"); `cache: false` turns caching off.
@@ -62,6 +63,8 @@ export interface IntrospectorOptions {
   audience?: string | string[];
   /** Cache settings, or `false` for no cache (single-flight stays). */
   cache?: CacheOptions | false;
+  /** JWT access tokens: `{ verify: 'introspect' }` (default) or `{ verify: 'local', … }`. */
+  jwt?: JwtOptions;
   /** Per attempt. Default 5000. */
   timeoutMs?: number;
   /** Extra attempts after a network error, a timeout or a 5xx. Default 1. */
@@ -96,6 +99,7 @@ export interface ResolvedOptions {
     storeSecret?: string;
     enabled: boolean;
   };
+  jwt: ResolvedJwtOptions;
   timeoutMs: number;
   retries: number;
   clockToleranceSeconds: number;
@@ -131,6 +135,10 @@ export function resolveOptions(options: IntrospectorOptions): ResolvedOptions {
     projectId: optionalString(options.projectId, 'projectId'),
     audience: resolveAudience(options.audience),
     cache,
+    jwt: resolveJwtOptions(options.jwt, {
+      maxTtlSeconds: cache.maxTtlSeconds,
+      introspectionEndpoint: options.introspectionEndpoint,
+    }),
     timeoutMs: number(options.timeoutMs, 'timeoutMs', 5000, 1),
     retries: number(options.retries, 'retries', 1, 0, true),
     clockToleranceSeconds: number(options.clockToleranceSeconds, 'clockToleranceSeconds', 5, 0),

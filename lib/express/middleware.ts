@@ -11,7 +11,7 @@ import {
   type IntrospectorOptions,
   type TokenInfo,
 } from '../introspector';
-import { decisionChannel } from '../telemetry/channels';
+import { decisionChannel, type ReasonCode } from '../telemetry/channels';
 import { decisionStart, publishPass, publishRefusal, sourceOf } from '../telemetry/decision';
 import { extractToken, type ExtractedToken, type TokenLocation } from './bearer';
 import { DEFAULT_REALM, setRequestState, type RequestAuthState } from './request-state';
@@ -38,6 +38,7 @@ const INACTIVE_DESCRIPTIONS: Record<Extract<TokenInfo, { active: false }>['reaso
   inactive: 'the access token is not active',
   expired: 'the access token has expired',
   audience: 'the access token is not meant for this API',
+  invalid: 'the access token failed local verification',
 };
 
 /**
@@ -99,8 +100,11 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
       if (decisionChannel.hasSubscribers) state.source = sourceOf(info);
       if (!info.active) {
         // An unknown reason leaves the description undefined: the error's default applies.
-        const error = new InvalidTokenError(INACTIVE_DESCRIPTIONS[info.reason], { realm });
-        return refuse(state, next, error, info.reason);
+        const description = 'description' in info ? info.description : undefined;
+        const error = new InvalidTokenError(description ?? INACTIVE_DESCRIPTIONS[info.reason], {
+          realm,
+        });
+        return refuse(state, next, error, info.reason === 'invalid' ? 'jwt_invalid' : info.reason);
       }
       req.auth = info.auth;
       if (decisionChannel.hasSubscribers) publishPass(state, sourceOf(info), info.auth.subject);
@@ -128,7 +132,7 @@ function refuse(
   state: RequestAuthState,
   next: NextFunction,
   error: unknown,
-  reason?: Extract<TokenInfo, { active: false }>['reason'],
+  reason?: ReasonCode,
 ): void {
   if (decisionChannel.hasSubscribers) publishRefusal('authenticate', state, error, reason);
   next(error);

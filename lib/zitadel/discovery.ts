@@ -22,6 +22,8 @@ export interface ProviderMetadata {
   issuer: string;
   introspectionEndpoint: string;
   tokenEndpoint?: string;
+  /** `jwks_uri`: the issuer's signing keys (local JWT verification). */
+  jwksUri?: string;
 }
 
 /**
@@ -151,7 +153,12 @@ async function fetchMetadata(
 
   const document = parseJson(text);
   if (!isPlainObject(document)) throw invalid('is not a JSON object');
-  const { issuer, introspection_endpoint: introspection, token_endpoint: token } = document;
+  const {
+    issuer,
+    introspection_endpoint: introspection,
+    token_endpoint: token,
+    jwks_uri: jwks,
+  } = document;
   if (typeof issuer !== 'string') throw invalid('has no issuer', 'issuer');
   if (withoutTrailingSlash(issuer) !== withoutTrailingSlash(options.issuer)) {
     throw invalid(`names another issuer (${issuer}) than the configured one`, 'issuer');
@@ -163,6 +170,7 @@ async function fetchMetadata(
     issuer,
     introspectionEndpoint: introspection,
     tokenEndpoint: typeof token === 'string' && token !== '' ? token : undefined,
+    jwksUri: typeof jwks === 'string' && jwks !== '' ? jwks : undefined,
   };
 }
 
