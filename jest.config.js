@@ -9,6 +9,7 @@ module.exports = {
   moduleNameMapper: {
     '^express-zitadel-introspection$': '<rootDir>/lib/index.ts',
     '^express-zitadel-introspection/testing$': '<rootDir>/lib/testing/index.ts',
+    '^express-zitadel-introspection/opentelemetry$': '<rootDir>/lib/telemetry/opentelemetry.ts',
   },
   transformIgnorePatterns: ['/node_modules/(?!(jose|oidc-provider)/)'],
   testTimeout: 30000,

@@ -79,11 +79,14 @@ export function createApi({ auth, out = console }: ApiOptions): Express {
   });
 
   app.get('/api/reports', requireRole('reader'), (req, res) => {
-    res.json({ reports: ['q1-revenue', 'q2-revenue'], readBy: req.auth?.username });
+    res.json({
+      reports: ['q1-revenue', 'q2-revenue'],
+      readBy: req.auth?.username ?? req.auth?.subject,
+    });
   });
 
   app.post('/api/admin', requireAnyRole(['admin', 'owner']), (req, res) => {
-    res.json({ done: 'cache flushed', by: req.auth?.username });
+    res.json({ done: 'cache flushed', by: req.auth?.username ?? req.auth?.subject });
   });
 
   app.get(

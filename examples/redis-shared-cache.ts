@@ -121,7 +121,7 @@ export async function compareInstances(redisUrl: string, out: Output): Promise<S
     const second = await instanceB.call(authorization);
     out.log(`instance B  GET /api/reports → ${second.status}   ${formatStats(second.stats)}`);
 
-    // Logout-style clean-up: evict() removes the shared entry from Redis (and A's memory tier).
+    // Logout-style clean-up: evict() removes the entry from Redis and from every instance's memory.
     await instanceA.auth.introspector.evict(authorization.slice('Bearer '.length));
     const sharedHit =
       first.status === 200 &&

@@ -5,11 +5,13 @@
  * refuses with a 503 at once, so a flood of unknown tokens or a struggling
  * ZITADEL costs neither side more than it can take. With a fleet link the
  * circuit and the budget are the fleet's (lib/cache/circuit.ts, rate-budget.ts).
+ * Refusals carry the telemetry reason `circuit_open` or `shed`.
  */
 import { IntrospectionUnavailableError } from './errors';
 import { createCircuit, type BusySignal, type CircuitChange } from './cache/circuit';
 import type { FleetLink } from './cache/fleet-link';
 import { createRateBudget } from './cache/rate-budget';
+import { withReason } from './telemetry/decision';
 import { RateLimitedError, ServerBusyError } from './zitadel/introspection';
 
 export type { CircuitChange } from './cache/circuit';
@@ -41,6 +43,8 @@ export interface BackPressure {
   admit(): Promise<Admission>;
   /** The circuit now, for `health()`. */
   circuit(): { open: boolean; secondsLeft: number };
+  /** Hears the fleet's circuit messages once its link is there (call after attaching). */
+  connect(): void;
   /** Stops listening to the fleet. */
   close(): void;
 }
@@ -58,8 +62,11 @@ export interface BackPressureOptions {
   now: () => number;
   /** Logical introspections allowed to start per second; undefined = no budget. */
   maxIntrospectionsPerSecond?: number;
-  /** The fleet, when a coordinating store provides one; undefined = this process alone. */
-  link?: FleetLink;
+  /**
+   * The fleet's link, asked lazily (a coordinating store has one once the
+   * credential is loaded); undefined = this process alone.
+   */
+  link?: () => FleetLink | undefined;
   /** How long a probe lock holds: longer than one call with its retries. */
   probeLockMs: number;
   /** Told of every circuit change (telemetry). */
@@ -91,9 +98,10 @@ export function createBackPressure(options: BackPressureOptions): BackPressure {
   return {
     async admit() {
       if (inFlight >= maxInFlight) {
-        throw new IntrospectionUnavailableError(
+        const error = new IntrospectionUnavailableError(
           `too many introspections in flight (maxInFlight ${maxInFlight})`,
         );
+        throw withReason(error, 'shed');
       }
       // Held from here, so concurrent admissions awaiting Redis cannot overshoot.
       inFlight++;
@@ -102,15 +110,16 @@ export function createBackPressure(options: BackPressureOptions): BackPressure {
         pass = await circuit.admit();
       } catch (error) {
         inFlight--;
-        throw error;
+        throw withReason(error as IntrospectionUnavailableError, 'circuit_open');
       }
       if (budget && !(await budget.take())) {
         inFlight--;
         circuit.abandon(pass);
-        throw new IntrospectionUnavailableError(
+        const error = new IntrospectionUnavailableError(
           `over the introspection budget (maxIntrospectionsPerSecond ${perSecond})`,
           { retryAfterSeconds: 1 },
         );
+        throw withReason(error, 'shed');
       }
       let ended = false;
       const end = () => {
@@ -133,6 +142,7 @@ export function createBackPressure(options: BackPressureOptions): BackPressure {
       };
     },
     circuit: () => circuit.state(),
+    connect: () => circuit.connect(),
     close() {
       circuit.close();
     },

@@ -17,12 +17,30 @@
  */
 import './express/augment';
 
+// Types that public signatures use, exported so users can name them.
+export type { TokenLocation } from './express/bearer';
+export type { RoleGuardOptions, ClaimCheck } from './express/guards';
+export type { RedisStoreOptions } from './cache/redis-store';
+export type { IntrospectionClaims } from './token-info';
+
 export { zitadelAuth } from './express/middleware';
 export type { ZitadelAuthOptions, ZitadelAuthMiddleware } from './express/middleware';
 export { requireRole, requireAnyRole, requireScope, requireClaim } from './express/guards';
 export { authErrorHandler } from './express/error-handler';
+export { zitadelEvents } from './express/events-webhook';
+export type { ZitadelEventsOptions, ZitadelEventsHandler } from './express/events-webhook';
+export type { EventStats, EventMessage } from './events/event-receiver';
 export { createIntrospector } from './introspector';
 export type { Introspector, IntrospectorStats, TokenInfo } from './introspector';
+export type { IntrospectorHealth } from './telemetry/health';
+export type {
+  CircuitEvent,
+  DecisionEvent,
+  DecisionSource,
+  HttpCallContext,
+  HttpCallResult,
+  ReasonCode,
+} from './telemetry/channels';
 export type { IntrospectorOptions, CacheOptions } from './options';
 export type { CacheStore } from './cache/result-cache';
 export { RedisStore } from './cache/redis-store';

@@ -4,103 +4,36 @@
  * concurrent requests for one token cost one lookup and at most one call.
  */
 import { setMaxListeners } from 'node:events';
-import { createBackPressure, type Admission } from './back-pressure';
+import { createBackPressure } from './back-pressure';
 import { backPressureOptions } from './fleet-flow';
-import { ConfigError, IntrospectionUnavailableError } from './errors';
-import { rateLimitedLog } from './logger';
+import { IntrospectionUnavailableError } from './errors';
+import { createIntrospectionCall, type Decision, type Sourced } from './introspection-call';
 import { resolveOptions, type IntrospectorOptions, type ResolvedOptions } from './options';
-import { audienceOf, toAuthInfo, withToken, type AuthInfo } from './token-info';
-import {
-  cacheKey,
-  createResultCache,
-  type CacheLookup,
-  type ResultCache,
-} from './cache/result-cache';
+import { audienceOf, toAuthInfo, withToken } from './token-info';
+import { cacheKey, createResultCache, type CacheLookup } from './cache/result-cache';
+import { createFleet, type Fleet } from './cache/fleet';
+import { FLEET_HOOKS, type FleetHooks } from './cache/fleet-hooks';
+import { FLEET_LINK, type FleetLink } from './cache/fleet-link';
 import { createRefreshAhead } from './cache/refresh-ahead';
 import { createSingleFlight } from './cache/single-flight';
+import { unverifiedJti } from './cache/token-jti';
+import {
+  INTROSPECT_NOW_IF_CACHED,
+  type Introspector,
+  type IntrospectorStats,
+  type TokenInfo,
+} from './introspector-api';
 import { createAgentFetch } from './zitadel/agent-fetch';
 import { createDiscovery } from './zitadel/discovery';
-import { introspectToken, RateLimitedError, ServerBusyError } from './zitadel/introspection';
 import { createClientAuthentication, type ClientAuthenticationSource } from './client-auth';
+import { withSource } from './telemetry/decision';
+import { createHealth } from './telemetry/health';
+import { createLocalVerification } from './jwt/local-verification';
 
 export type { CacheOptions, IntrospectorOptions } from './options';
 export type { CacheStore } from './cache/result-cache';
-
-/**
- * The outcome of one introspection: an active token with its caller, or the
- * reason it is not accepted.
- *
- * @example
- * ```ts
- * const info = await introspector.introspect(token);
- * const caller = info.active ? info.auth.subject : `refused: ${info.reason}`;
- * ```
- */
-export type TokenInfo =
-  { active: true; auth: AuthInfo } | { active: false; reason: 'inactive' | 'expired' | 'audience' };
-
-/**
- * Counters since start-up (DESIGN.md "Decisions → Cache").
- *
- * @example
- * ```ts
- * const { hits, misses } = introspector.stats();
- * ```
- */
-export interface IntrospectorStats {
-  /** Answered from a cache tier (stale answers count in `staleServed` only). */
-  hits: number;
-  /** Requests that started an introspection. */
-  misses: number;
-  /** Requests that joined a lookup already in flight for the same token. */
-  coalesced: number;
-  /** HTTP requests sent to the introspection endpoint, retries included. */
-  introspections: number;
-  /** Introspections that ended in an outage or a rejection of our client authentication. */
-  errors: number;
-  /** Stale answers served while ZITADEL was unavailable. */
-  staleServed: number;
-  /** Misses turned away by `maxInFlight`, the rate budget or an open circuit. */
-  shed: number;
-  /** Background refreshes started by refresh-ahead (they count nowhere else but `introspections`). */
-  refreshes: number;
-}
-
-/**
- * The core, usable without Express.
- *
- * @example
- * ```ts
- * const introspector = createIntrospector({ issuer, key: './api-key.json' });
- * await introspector.ready();
- * const info = await introspector.introspect(token);
- * ```
- */
-export interface Introspector {
-  /** Loads the key file and runs discovery; rejects with ConfigError or IntrospectionUnavailableError. */
-  ready(): Promise<void>;
-  introspect(token: string): Promise<TokenInfo>;
-  /** Drops one token from every cache tier (e.g. after logout). */
-  evict(token: string): Promise<void>;
-  stats(): IntrospectorStats;
-  /**
-   * Aborts calls in flight and closes the connections to ZITADEL (unless a
-   * `fetch` was given: those are the caller's); later calls reject with
-   * IntrospectionUnavailableError.
-   */
-  close(): Promise<void>;
-}
-
-/**
- * Internal: `introspector[INTROSPECT_NOW_IF_CACHED](token)` answers as
- * `introspect()` does, but a memory-tier hit synchronously, not as a promise.
- * Lets the middleware call `next()` without a promise on the hot path, and
- * hash the token once on a miss; not part of the public API.
- */
-export const INTROSPECT_NOW_IF_CACHED: unique symbol = Symbol('introspectNowIfCached');
-
-/** What the cache and single-flight hold: a decision without the raw token. */
-type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: false }>;
+export type { IntrospectorHealth } from './telemetry/health';
+export * from './introspector-api';
 
 /**
  * Creates the core. Bad options throw {@link ConfigError} at once; key-file
@@ -118,7 +51,10 @@ type Decision = { active: true; auth: AuthInfo } | Extract<TokenInfo, { active: 
  * ```
  */
 export function createIntrospector(options: IntrospectorOptions): Introspector & {
+  /** @internal the middleware's synchronous hit path */
   [INTROSPECT_NOW_IF_CACHED](token: string): TokenInfo | Promise<TokenInfo>;
+  [FLEET_HOOKS]: FleetHooks;
+  [FLEET_LINK](): FleetLink | undefined;
 } {
   const config = resolveOptions(options);
   const { logger, now } = config;
@@ -143,13 +79,19 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     config.credentials,
     now,
   );
-  const cache = config.cache.enabled ? createCache(config) : undefined;
-  const flight = createSingleFlight<Decision>();
-  const logRejection = rateLimitedLog(logger, 'error', 60_000, now);
-  // While discovery is down every miss fails with the same remembered error
-  // (retried at most every 5 s): one warn line per retry, not per request.
-  const logSetupOutage = rateLimitedLog(logger, 'warn', 5_000, now);
-  const counters: IntrospectorStats = {
+  const fleet = createFleet({
+    ...config.cache,
+    store: config.cache.enabled ? config.cache.store : undefined,
+    issuer: config.normalizedIssuer,
+    logger,
+    now,
+    callMs: config.timeoutMs * (config.retries + 1),
+    credential: () => clientAuth.load(),
+  });
+  const cache = config.cache.enabled ? createCache(config, fleet) : undefined;
+  if (cache) fleet.bind(cache as never);
+  const flight = createSingleFlight<Sourced>();
+  const counters: Omit<IntrospectorStats, 'localVerifications' | 'revalidations'> = {
     hits: 0,
     misses: 0,
     coalesced: 0,
@@ -157,18 +99,48 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     errors: 0,
     staleServed: 0,
     shed: 0,
+    peerAnswered: 0,
     refreshes: 0,
   };
-  const gate = createBackPressure({ ...backPressureOptions(config, options), now });
+  const gate = createBackPressure({ ...backPressureOptions(config, options, fleet.link), now });
+  const callZitadel = createIntrospectionCall({
+    gate,
+    fleet,
+    cache,
+    counters,
+    decide,
+    setup: () => Promise.all([clientAuth.load(), discovery.get()]),
+    request: { ...config, fetch: fetchFn, signal: abort.signal },
+    logger,
+    now,
+  });
+  // Refresh-ahead: adopt a peer's newer store entry, else call under the fleet's lock.
   const refresher = createRefreshAhead({
-    refresh: refreshAhead,
+    refresh: async (key, token) => {
+      counters.refreshes++;
+      if (!(await cache!.adoptFromStore(key))) await callZitadel(key, token, true);
+    },
     onError: (error) => logger.debug(`refresh-ahead failed, the entry serves on: ${String(error)}`),
+  });
+  const hooks = fleet.hooks(config.projectId);
+  // jwt: { verify: 'local' }: decides JWTs at the miss point, after both cache tiers.
+  const localJwt = createLocalVerification(config, {
+    fetch: fetchFn,
+    signal: abort.signal,
+    metadata: () => discovery.get(),
+    clientId: async () => clientAuth.clientId() ?? (await clientAuth.load()).clientId,
+    // Through the eviction ledger and the subject/session index, like any answer.
+    remember: async (key, claims, value) => {
+      await cache?.set(key, { claims, value }, cache.begin());
+    },
+    introspect: async (key, token) =>
+      (await flight.run(key, () => callZitadel(key, token)).promise).decision,
+    fleet: () => hooks,
   });
 
   async function introspect(token: string): Promise<TokenInfo> {
     if (abort.signal.aborted) throw new IntrospectionUnavailableError('the introspector is closed');
-    const clientId = clientAuth.clientId() ?? (await clientAuth.load()).clientId;
-    const key = cacheKey(config.normalizedIssuer, clientId, token);
+    const key = await keyOf(token);
     // A memory hit needs neither single-flight nor a promise chain.
     return peekKey(key, token) ?? coalesced(key, token);
   }
@@ -184,7 +156,10 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
   async function coalesced(key: string, token: string): Promise<TokenInfo> {
     const { promise, joined } = flight.run(key, () => lookup(key, token));
     if (joined) counters.coalesced++;
-    return answer(await promise, token);
+    const { decision, source } = await promise;
+    // A refusal may be the cached object itself: mark a copy, never what the cache holds.
+    const info = answer(decision, token);
+    return withSource(info.active ? info : { ...info }, source);
   }
 
   function peekKey(key: string, token: string): TokenInfo | undefined {
@@ -195,24 +170,21 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     return answer(decisionOf(hit), token);
   }
 
-  /** Refresh-ahead: adopt a peer's newer store entry, else introspect (under admission). */
-  async function refreshAhead(key: string, token: string): Promise<void> {
-    counters.refreshes++;
-    // An eviction while the refresh runs must not be undone by its answer.
-    const refresh = { since: cache!.generation() };
-    if (!(await cache!.adoptFromStore(key))) await callZitadel(key, token, refresh);
-  }
-
   function answer(decision: Decision, token: string): TokenInfo {
     return decision.active ? { active: true, auth: withToken(decision.auth, token) } : decision;
   }
 
-  async function lookup(key: string, token: string): Promise<Decision> {
-    const cached = cache && (await cache.get(key));
+  async function lookup(key: string, token: string): Promise<Sourced> {
+    await fleet.attach();
+    gate.connect();
+    const inMemory = cache?.peek(key);
+    const cached = inMemory ?? (cache && (await cache.get(key, cache.begin())));
     if (cached) {
       counters.hits++;
-      return decisionOf(cached);
+      return { decision: decisionOf(cached), source: inMemory ? 'memory' : 'store' };
     }
+    const local = await localJwt.verify(key, token);
+    if (local) return { decision: local, source: 'jwt' };
     try {
       return await callZitadel(key, token);
     } catch (error) {
@@ -220,51 +192,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       if (!stale) throw error;
       counters.staleServed++;
       logger.warn(`serving a stale introspection result: ${(error as Error).message}`);
-      return stale;
-    }
-  }
-
-  async function callZitadel(
-    key: string,
-    token: string,
-    background?: { since: number },
-  ): Promise<Decision> {
-    let admission: Admission;
-    try {
-      admission = await gate.admit();
-    } catch (error) {
-      if (!background) counters.shed++;
-      throw error;
-    }
-    if (!background) counters.misses++;
-    try {
-      const [auth, metadata] = await Promise.all([clientAuth.load(), discovery.get()]).catch(
-        (error: unknown) => {
-          throw new SetupFailure(error);
-        },
-      );
-      const claims = await introspectToken(token, {
-        endpoint: metadata.introspectionEndpoint,
-        audience: metadata.issuer,
-        auth,
-        timeoutMs: config.timeoutMs,
-        retries: config.retries,
-        fetch: fetchFn,
-        signal: abort.signal,
-        onAttempt: () => counters.introspections++,
-      });
-      admission.succeeded();
-      const decision = decide(claims);
-      // An active answer is cached with its decision (also a denial for the wrong audience).
-      if (cache) await cache.set(key, { claims, value: decision }, background?.since);
-      return decision;
-    } catch (failure) {
-      if (!background) counters.errors++;
-      const error = await admission.failed(
-        failure instanceof SetupFailure ? failure.error : failure,
-      );
-      reportFailure(error, failure instanceof SetupFailure);
-      throw error;
+      return { decision: stale, source: 'stale' };
     }
   }
 
@@ -284,22 +212,13 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     return { active: true, auth: toAuthInfo(claims, { projectId: config.projectId }) };
   }
 
-  function reportFailure(error: unknown, beforeTheCall: boolean) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (beforeTheCall && !(error instanceof ConfigError)) {
-      logSetupOutage(`introspection not attempted: ${message}`);
-    } else if (error instanceof ServerBusyError || error instanceof RateLimitedError) {
-      logger.warn(`introspection: ${message}; not calling again for ${error.retryAfterSeconds} s`);
-    } else if (error instanceof ConfigError) {
-      logRejection(`introspection: ${message}`);
-    } else {
-      logger.warn(`introspection failed: ${message}`);
-    }
-  }
-
-  function createCache(resolved: ResolvedOptions): ResultCache<Decision> {
+  function createCache(resolved: ResolvedOptions, shared: Fleet) {
     return createResultCache<Decision>({
       ...resolved.cache,
+      store: undefined,
+      shared: shared.shared,
+      envelope: shared.envelope,
+      ownerId: shared.ownerId,
       clockToleranceSeconds: resolved.clockToleranceSeconds,
       now,
       logger,
@@ -307,23 +226,45 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     });
   }
 
+  async function keyOf(token: string): Promise<string> {
+    const clientId = clientAuth.clientId() ?? (await clientAuth.load()).clientId;
+    return cacheKey(config.normalizedIssuer, clientId, token);
+  }
+
   return {
     async ready() {
-      await Promise.all([clientAuth.load(), discovery.get()]);
+      await Promise.all([clientAuth.load(), discovery.get(), localJwt.ready()]);
+      await fleet.ready(config.timeoutMs);
+      gate.connect();
     },
     introspect,
     async evict(token) {
-      if (!cache) return;
-      const clientId = clientAuth.clientId() ?? (await clientAuth.load()).clientId;
-      await cache.delete(cacheKey(config.normalizedIssuer, clientId, token));
+      const key = await keyOf(token);
+      const hit = cache?.peek(key);
+      const claims = hit?.active && hit.value.active ? hit.value.auth.claims : undefined;
+      const jti =
+        unverifiedJti(token) ?? (typeof claims?.jti === 'string' ? claims.jti : undefined);
+      await fleet.evict(key, jti);
     },
-    stats: () => ({ ...counters }),
+    async evictSubject(subject) {
+      if (typeof subject !== 'string')
+        throw new TypeError('evictSubject: subject must be a string');
+      await fleet.evictSubject(subject);
+    },
+    evictAll: () => fleet.evictAll(),
+    [FLEET_HOOKS]: hooks,
+    [FLEET_LINK]: fleet.link,
+    stats: () => ({ ...counters, ...localJwt.stats() }),
+    // The fleet store and local JWT add their parts (store, jwks) here.
+    health: createHealth({ circuit: gate.circuit, discoveryOk: discovery.loaded }),
     [INTROSPECT_NOW_IF_CACHED]: introspectNowIfCached,
     async close() {
       abort.abort();
       gate.close();
       await refresher.close();
+      localJwt.close();
       http?.destroy();
+      await fleet.close();
     },
   };
 }
@@ -331,11 +272,6 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
 /** A cached `active:false` is a flag only; an active entry holds its decision. */
 function decisionOf(hit: CacheLookup<Decision>): Decision {
   return hit.active ? hit.value : { active: false, reason: 'inactive' };
-}
-
-/** Marks a failure of discovery or the key file, before any introspection call. */
-class SetupFailure {
-  constructor(readonly error: unknown) {}
 }
 
 function warnOnPlainHttp(config: ResolvedOptions) {

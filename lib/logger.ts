@@ -10,9 +10,13 @@
  * ```
  */
 export interface Logger {
+  /** Detail for troubleshooting (e.g. a store value that did not decode). */
   debug(message: string, ...rest: unknown[]): void;
+  /** Normal operation worth a line. */
   info(message: string, ...rest: unknown[]): void;
+  /** Degraded but working: an outage, a slow store, a plain-http issuer. */
   warn(message: string, ...rest: unknown[]): void;
+  /** Needs an operator: ZITADEL rejected our client authentication, a bad key file. */
   error(message: string, ...rest: unknown[]): void;
 }
 

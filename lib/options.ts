@@ -7,6 +7,7 @@ import { ConfigError } from './errors';
 import type { KeySource } from './zitadel/key-file';
 import type { CacheStore } from './cache/result-cache';
 import { silentLogger, type Logger } from './logger';
+import { resolveJwtOptions, type JwtOptions, type ResolvedJwtOptions } from './jwt/jwt-options';
 
 /**
  * Cache settings (DESIGN.md "Cache"); `cache: false` turns caching off.
@@ -34,6 +35,12 @@ export interface CacheOptions {
    * TTL) is answered at once and refreshed in the background. 0 = off. Default 30.
    */
   refreshAheadSeconds?: number;
+  /**
+   * Key material (≥ 16 characters) for the encryption of shared-store values
+   * and fleet messages, instead of the API app's credential (e.g. to share
+   * one cache across a key rotation).
+   */
+  storeSecret?: string;
 }
 
 /**
@@ -61,6 +68,8 @@ export interface IntrospectorOptions {
   audience?: string | string[];
   /** Cache settings, or `false` for no cache (single-flight stays). */
   cache?: CacheOptions | false;
+  /** JWT access tokens: `{ verify: 'introspect' }` (default) or `{ verify: 'local', … }`. */
+  jwt?: JwtOptions;
   /** Per attempt. Default 5000. */
   timeoutMs?: number;
   /** Extra attempts after a network error, a timeout or a 5xx. Default 1. */
@@ -96,7 +105,12 @@ export interface ResolvedOptions {
   introspectionEndpoint?: string;
   projectId?: string;
   audience?: string[];
-  cache: Required<Omit<CacheOptions, 'store'>> & { store?: CacheStore; enabled: boolean };
+  cache: Required<Omit<CacheOptions, 'store' | 'storeSecret'>> & {
+    store?: CacheStore;
+    storeSecret?: string;
+    enabled: boolean;
+  };
+  jwt: ResolvedJwtOptions;
   timeoutMs: number;
   retries: number;
   clockToleranceSeconds: number;
@@ -133,6 +147,10 @@ export function resolveOptions(options: IntrospectorOptions): ResolvedOptions {
     projectId: optionalString(options.projectId, 'projectId'),
     audience: resolveAudience(options.audience),
     cache,
+    jwt: resolveJwtOptions(options.jwt, {
+      maxTtlSeconds: cache.maxTtlSeconds,
+      introspectionEndpoint: options.introspectionEndpoint,
+    }),
     timeoutMs: number(options.timeoutMs, 'timeoutMs', 5000, 1),
     retries: number(options.retries, 'retries', 1, 0, true),
     clockToleranceSeconds: number(options.clockToleranceSeconds, 'clockToleranceSeconds', 5, 0),
@@ -196,7 +214,18 @@ function resolveCache(cache: IntrospectorOptions['cache']): ResolvedOptions['cac
     storeTimeoutMs: number(given.storeTimeoutMs, 'cache.storeTimeoutMs', 50, 1),
     refreshAheadSeconds: number(given.refreshAheadSeconds, 'cache.refreshAheadSeconds', 30, 0),
     store,
+    storeSecret: resolveStoreSecret(given.storeSecret),
   };
+}
+
+function resolveStoreSecret(secret: unknown): string | undefined {
+  if (secret === undefined) return undefined;
+  if (typeof secret !== 'string' || secret.length < 16) {
+    throw new ConfigError('cache.storeSecret must be a string of at least 16 characters', {
+      field: 'cache.storeSecret',
+    });
+  }
+  return secret;
 }
 
 function resolveAudience(audience: unknown): string[] | undefined {

@@ -33,10 +33,13 @@ export interface AuthInfo {
   orgId?: string;
   audience: string[];
   expiresAt?: Date;
-  /** The whole introspection answer. */
+  /** The whole introspection answer (a locally verified JWT: its payload). */
   claims: IntrospectionClaims;
+  /** `'jwt'`: verified locally (`jwt: { verify: 'local' }`); `'introspection'`: ZITADEL's answer. */
+  source: 'jwt' | 'introspection';
   /** True when the caller has `role`, in `orgId` if given, else in any org. */
   hasRole(role: string, orgId?: string): boolean;
+  /** `true` when the token carries `scope`. */
   hasScope(scope: string): boolean;
 }
 
@@ -44,6 +47,8 @@ export interface AuthInfo {
 export interface TokenInfoOptions {
   /** Read `urn:zitadel:iam:org:project:{projectId}:roles` instead of the generic claim. */
   projectId?: string;
+  /** Where the claims come from; default `'introspection'`. */
+  source?: 'jwt' | 'introspection';
 }
 
 const GENERIC_ROLES_CLAIM = 'urn:zitadel:iam:org:project:roles';
@@ -76,6 +81,7 @@ export function toAuthInfo(claims: IntrospectionClaims, options: TokenInfoOption
   // Beyond ±8.64e15 ms a Date is invalid; such an exp is no expiry date at all.
   if (exp !== undefined && Math.abs(exp) <= 8.64e12) info.expiresAt = new Date(exp * 1000);
   info.claims = claims;
+  info.source = options.source ?? 'introspection';
   return info;
 }
 

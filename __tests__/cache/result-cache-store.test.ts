@@ -15,7 +15,11 @@ describe('result cache, store tier', () => {
     const claims = active('svc', clock.sec(60));
     await one.cache.set('k', { claims, value: { sub: 'svc' } });
 
-    expect(JSON.parse(store.map.get('k') as string)).toEqual({ claims, expiresAt: T0 + 55_000 });
+    expect(JSON.parse(store.map.get('k') as string)).toEqual({
+      claims,
+      expiresAt: T0 + 55_000,
+      startedAt: T0,
+    });
     expect(store.ttls.get('k')).toBe(55_000);
 
     const two = makeCache(clock, { store });
@@ -186,7 +190,7 @@ describe('result cache, failing store', () => {
     await expect(cache.get('k')).resolves.toBeUndefined();
     await expect(
       cache.set('k2', { claims: active('svc', clock.sec(600)), value: { sub: 'svc' } }),
-    ).resolves.toBeUndefined();
+    ).resolves.toBe(false);
     await expect(cache.delete('k3')).resolves.toBeUndefined();
     expect(Date.now() - started).toBeLessThan(1_500);
 
@@ -239,7 +243,7 @@ describe('result cache, failing store', () => {
     const store = mapStore();
     const { cache, logger } = makeCache(clock, { store });
     const claims = { ...active('svc', clock.sec(600)), big: BigInt(1) };
-    await expect(cache.set('k', { claims, value: { sub: 'svc' } })).resolves.toBeUndefined();
+    await expect(cache.set('k', { claims, value: { sub: 'svc' } })).resolves.toBe(false);
     expect(logger.lines[0].message).toContain('cache store set failed (TypeError');
     await expect(cache.get('k')).resolves.toEqual({ active: true, value: { sub: 'svc' } });
   });

@@ -94,7 +94,7 @@ it('a wrong client secret → exit 1, client authentication rejected', async () 
   expect(lines(result.stdout)[2]).toBe('✗ client authentication');
   expect(lines(result.stderr)).toEqual([
     expect.stringMatching(
-      /^client authentication: ZITADEL rejected our client authentication \(HTTP 401.*client id and secret right/,
+      /^client authentication: ZITADEL rejected our client authentication \(HTTP 400 unauthorized_client\).*client id and secret right/,
     ),
   ]);
   expectNoSecrets(result, ['nope-0123456789', z.apiClientSecret]);
@@ -235,3 +235,73 @@ async function closedPort(): Promise<string> {
   await new Promise((resolve) => server.close(resolve));
   return `http://127.0.0.1:${port}`;
 }
+
+describe('check --token', () => {
+  let user: { userId: string; pat: string };
+  beforeAll(async () => {
+    const created = await z.createServiceUser({
+      name: 'check-token-user',
+      roles: { reader: ['org-1'] },
+      auth: 'pat',
+    });
+    user = { userId: created.userId, pat: created.pat! };
+  });
+
+  it('a real token active for this API → exit 0 and a ✓ token line naming its subject', async () => {
+    const result = await check(z.issuer, '--key', z.apiKeyPath, '--token', user.pat);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(lines(result.stdout)[3]).toMatch(
+      new RegExp(`^✓ token: active for this API \\(subject ${user.userId}\\)`),
+    );
+    expectNoSecrets(result, [z.apiKeyFile.key, user.pat]);
+  });
+
+  it('reads the token from stdin with --token -', async () => {
+    const result = await runCli(
+      ['check', '--issuer', z.issuer, '--key', z.apiKeyPath, '--token', '-'],
+      {
+        input: `${user.pat}\n`,
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(lines(result.stdout)[3]).toMatch(/^✓ token: active/);
+  });
+
+  it('a revoked token → exit 3, ✗ token and why on stderr', async () => {
+    const revoked = await z.createServiceUser({ name: 'check-token-revoked', auth: 'pat' });
+    await z.revokeToken(revoked.pat!);
+    const result = await check(z.issuer, '--key', z.apiKeyPath, '--token', revoked.pat!);
+    expect(result.code).toBe(3);
+    expect(lines(result.stdout)[3]).toBe('✗ token');
+    expect(lines(result.stderr)).toEqual([
+      expect.stringMatching(/^token: ZITADEL answered active:false - /),
+    ]);
+    expectNoSecrets(result, [revoked.pat!]);
+  });
+
+  it('is skipped when an earlier check failed, and an empty token is a usage error', async () => {
+    const skipped = await check(
+      z.issuer,
+      '--client-id',
+      z.apiClientId,
+      '--client-secret',
+      'wrong',
+      '--token',
+      user.pat,
+    );
+    expect(skipped.code).toBe(1);
+    expect(lines(skipped.stdout)).toContain('- token: skipped (needs the checks above to pass)');
+    const empty = await runCli([
+      'check',
+      '--issuer',
+      z.issuer,
+      '--key',
+      z.apiKeyPath,
+      '--token',
+      '-',
+    ]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/stdin holds no token/);
+  });
+});

@@ -2,6 +2,8 @@
  * `token` and `introspect` against the local ZITADEL: a service user gets a
  * token from the CLI, the CLI introspects it as the API would.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { startLocalZitadel, type LocalZitadel } from '../../lib/testing';
 import {
   audienceScope,
@@ -40,7 +42,7 @@ beforeAll(async () => {
     clientSecret: withSecret.clientSecret as string,
   };
   apiKey = ['--issuer', z.issuer, '--key', z.apiKeyPath];
-  fullScope = ['--scope', `openid ${audienceScope(PROJECT_ID)}`, '--scope', ROLES_SCOPE];
+  fullScope = ['--scope', `openid profile ${audienceScope(PROJECT_ID)}`, '--scope', ROLES_SCOPE];
   await built;
 }, 60_000);
 
@@ -126,6 +128,24 @@ describe('token', () => {
     expectNoSecrets(result, [...secrets(), 'not-the-secret-0123456789']);
   });
 
+  it("says what ZITADEL's 500 Errors.Internal to a refused assertion usually means (exit 1)", async () => {
+    // The key user's key file with another user's id: ZITADEL refuses the assertion with a 500.
+    const wrongOwner = await z.createServiceUser({ name: 'cli-other-user', auth: 'key' });
+    const keyFile = {
+      ...JSON.parse(readFileSync(keyUser.keyPath, 'utf8')),
+      userId: wrongOwner.userId,
+    };
+    const path = join(dirname(keyUser.keyPath), 'mismatched-key.json');
+    writeFileSync(path, JSON.stringify(keyFile));
+    const result = await runCli(['token', '--issuer', z.issuer, '--key', path]);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toMatch(
+      /^error: token request failed \(HTTP 500\): server_error: Errors.Internal - ZITADEL answers so when it refuses the JWT-bearer assertion: usually the key is not this service user's, is expired or removed, or is an API app's key/,
+    );
+    expect(result.stderr.split('\n')).toHaveLength(2);
+    expectNoSecrets(result, secrets());
+  });
+
   it('rejects the key file of an API application, naming the field type (exit 1)', async () => {
     const result = await runCli(['token', '--issuer', z.issuer, '--key', z.apiKeyPath]);
     expect(result).toMatchObject({ code: 1, stdout: '' });
@@ -147,7 +167,7 @@ describe('introspect', () => {
     const out = result.stdout;
     expect(out).toMatch(/^client id\s+\S+$/m);
     expect(out).toMatch(
-      new RegExp(`^scopes\\s+openid ${audienceScope(PROJECT_ID)} ${ROLES_SCOPE}$`, 'm'),
+      new RegExp(`^scopes\\s+openid profile ${audienceScope(PROJECT_ID)} ${ROLES_SCOPE}$`, 'm'),
     );
     expect(out).toMatch(/^roles\s+reader\s+org-1 \(org-1\.localhost\)$/m);
     expect(out).toMatch(/^\s+admin\s+org-1 \(org-1\.localhost\), org-2 \(org-2\.localhost\)$/m);
@@ -186,7 +206,7 @@ describe('introspect', () => {
       active: true,
       subject: keyUser.userId,
       username: 'cli-key-user',
-      scopes: ['openid', audienceScope(PROJECT_ID), ROLES_SCOPE],
+      scopes: ['openid', 'profile', audienceScope(PROJECT_ID), ROLES_SCOPE],
       roles: {
         reader: { 'org-1': 'org-1.localhost' },
         admin: { 'org-1': 'org-1.localhost', 'org-2': 'org-2.localhost' },

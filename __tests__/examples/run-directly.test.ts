@@ -41,6 +41,7 @@ it.each([
   ['client-credentials-client.ts', 'Missing: ZITADEL_ISSUER, ZITADEL_CLIENT_ID,'],
   ['pat-client.ts', 'Missing: ZITADEL_PAT.'],
   ['redis-shared-cache.ts', 'Set REDIS_URL'],
+  ['prometheus.ts', 'Missing: ZITADEL_ISSUER, ZITADEL_KEY_FILE.'],
 ])('tsx examples/%s without its environment exits 1 and says what to set', async (file, says) => {
   const { code, stdout, stderr } = await runExample(file);
   expect({ code, stdout }).toEqual({ code: 1, stdout: '' });

@@ -31,6 +31,7 @@ const publicNames = [
   'IntrospectionUnavailableError',
   'ConfigError',
   'TokenRequestError',
+  'zitadelEvents',
 ];
 
 beforeAll(() => {

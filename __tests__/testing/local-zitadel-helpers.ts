@@ -47,7 +47,17 @@ async function form(
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const text = await response.text();
+  return { status: response.status, body: parseObject(text), headers: response.headers };
+}
+
+/** The JSON object of a body, or `{ text }` for a body that is not JSON (an injected fault). */
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return { text };
+  }
 }
 
 /** JWT-bearer grant, no client authentication (as ZITADEL takes it). */

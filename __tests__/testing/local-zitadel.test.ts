@@ -27,7 +27,7 @@ let fullScope: string;
 
 beforeAll(async () => {
   z = await startLocalZitadel({ projectId: PROJECT_ID });
-  fullScope = `openid ${audienceScope(PROJECT_ID)} ${ROLES_SCOPE} ${RESOURCE_OWNER_SCOPE}`;
+  fullScope = `openid profile ${audienceScope(PROJECT_ID)} ${ROLES_SCOPE} ${RESOURCE_OWNER_SCOPE}`;
 });
 afterAll(() => z?.close());
 
@@ -119,7 +119,7 @@ describe('service user with a key (JWT-bearer grant)', () => {
     expect(bySecretApp.body).toMatchObject({ active: true, sub: user.userId });
   });
 
-  it('defaults the scope to openid and leaves ZITADEL claims out unless asked', async () => {
+  it('defaults the scope to openid; roles come without a role scope, the resource owner only with its scope', async () => {
     const user = await z.createServiceUser({ name: 'key-plain', roles: ROLES, auth: 'key' });
     const assertion = await signAssertion(
       user.keyFile!.key,
@@ -136,7 +136,15 @@ describe('service user with a key (JWT-bearer grant)', () => {
     );
     const { body } = await introspectWithKey(z, withAudience);
     expect(body.active).toBe(true);
-    expect(Object.keys(body).filter((claim) => claim.startsWith('urn:zitadel'))).toEqual([]);
+    expect(
+      Object.keys(body)
+        .filter((claim) => claim.startsWith('urn:zitadel'))
+        .sort(),
+    ).toEqual([
+      `urn:zitadel:iam:org:project:${PROJECT_ID}:roles`,
+      'urn:zitadel:iam:org:project:roles',
+    ]);
+    expect(body).not.toHaveProperty('username');
   });
 
   it('answers inactive for a token without the project audience', async () => {
@@ -146,7 +154,7 @@ describe('service user with a key (JWT-bearer grant)', () => {
     expect((await introspectWithSecret(z, token)).body).toEqual({ active: false });
   });
 
-  it('rejects a bad assertion with invalid_grant and a readable reason', async () => {
+  it('answers a bad assertion as ZITADEL does: 500 server_error Errors.Internal', async () => {
     const user = await z.createServiceUser({ name: 'key-bad', auth: 'key' });
     const { key, keyId } = user.keyFile!;
     const claims = userClaims(z, user.userId);
@@ -164,8 +172,10 @@ describe('service user with a key (JWT-bearer grant)', () => {
     ];
     for (const assertion of cases) {
       const { status, body } = await jwtBearerGrant(z, assertion);
-      expect({ status, error: body.error }).toEqual({ status: 400, error: 'invalid_grant' });
-      expect(body.error_description).toMatch(/assertion/);
+      expect({ status, body }).toEqual({
+        status: 500,
+        body: { error: 'server_error', error_description: 'Errors.Internal' },
+      });
     }
   });
 
@@ -199,7 +209,7 @@ describe('service user with a client secret (client credentials)', () => {
     expect((await introspectWithSecret(z, token)).body.active).toBe(true);
   });
 
-  it('answers inactive without the audience scope and omits roles without the roles scope', async () => {
+  it('answers inactive without the audience scope, and has roles without the roles scope', async () => {
     const user = await z.createServiceUser({ name: 'cc-narrow', roles: ROLES, auth: 'secret' });
     const noAudience = await clientCredentialsGrant(
       z,
@@ -218,7 +228,7 @@ describe('service user with a client secret (client credentials)', () => {
     );
     const { body } = await introspectWithKey(z, noRoles.body.access_token as string);
     expect(body.active).toBe(true);
-    expect(body).not.toHaveProperty('urn:zitadel:iam:org:project:roles');
+    expect(body['urn:zitadel:iam:org:project:roles']).toEqual(ROLE_CLAIM);
   });
 
   it('rejects a wrong client secret with 401 invalid_client', async () => {
@@ -261,14 +271,12 @@ describe('introspection client authentication', () => {
       .privateKey.export({ type: 'pkcs1', format: 'pem' })
       .toString();
     const { status, body } = await introspectWithKey(z, 'any-token', otherPem);
-    expect([400, 401]).toContain(status);
-    expect(body.error).toEqual(expect.any(String));
+    expect({ status, body }).toEqual({ status: 400, body: { error: 'unauthorized_client' } });
   });
 
-  it('rejects a wrong client secret', async () => {
+  it('rejects a wrong client secret with 400 unauthorized_client, as ZITADEL does', async () => {
     const { status, body } = await introspectWithSecret(z, 'any-token', 'wrong');
-    expect(status).toBe(401);
-    expect(body.error).toBe('invalid_client');
+    expect({ status, body }).toEqual({ status: 400, body: { error: 'unauthorized_client' } });
   });
 
   it('answers inactive for an unknown token', async () => {
@@ -291,5 +299,77 @@ describe('createServiceUser validation', () => {
       }),
     ).rejects.toThrow(/roles/);
     await expect(z.createServiceUser({ name: '', auth: 'key' })).rejects.toThrow(/name/);
+  });
+});
+
+describe("fidelity: introspection answers as ZITADEL's code builds them", () => {
+  it('a PAT: both API apps in aud with the project, one role scope per role, no client_id', async () => {
+    const user = await z.createServiceUser({ name: 'pat-fidelity', roles: ROLES, auth: 'pat' });
+    const byKeyApp = (await introspectWithKey(z, user.pat!)).body;
+    expect(byKeyApp.aud).toEqual(expect.arrayContaining([z.apiKeyFile.clientId, PROJECT_ID]));
+    expect(byKeyApp).not.toHaveProperty('client_id');
+    expect((byKeyApp.scope as string).split(' ')).toEqual([
+      'openid',
+      'profile',
+      'urn:zitadel:iam:user:metadata',
+      'urn:zitadel:iam:user:resourceowner',
+      'urn:zitadel:iam:org:project:role:reader',
+      'urn:zitadel:iam:org:project:role:admin',
+    ]);
+    expect(byKeyApp).toMatchObject({
+      token_type: 'Bearer',
+      username: 'pat-fidelity',
+      [`urn:zitadel:iam:org:project:${PROJECT_ID}:roles`]: ROLE_CLAIM,
+    });
+    const bySecretApp = (await introspectWithSecret(z, user.pat!)).body;
+    expect(bySecretApp.aud).toEqual(expect.arrayContaining([z.apiClientId, PROJECT_ID]));
+    expect(bySecretApp.aud).not.toContain(z.apiKeyFile.clientId);
+  });
+
+  it('username / preferred_username / name only with the profile scope; aud an array; integers for times', async () => {
+    const user = await z.createServiceUser({ name: 'profiled', auth: 'key' });
+    const withProfile = await keyUserToken(
+      z,
+      user.keyFile!,
+      `openid profile ${audienceScope(PROJECT_ID)}`,
+    );
+    const without = await keyUserToken(z, user.keyFile!, `openid ${audienceScope(PROJECT_ID)}`);
+    const answered = (await introspectWithKey(z, withProfile)).body;
+    expect(answered).toMatchObject({
+      username: 'profiled',
+      preferred_username: 'profiled',
+      name: 'profiled',
+    });
+    const bare = (await introspectWithKey(z, without)).body;
+    expect(bare).not.toHaveProperty('username');
+    expect(bare).not.toHaveProperty('preferred_username');
+    expect(Array.isArray(bare.aud)).toBe(true);
+    for (const claim of ['exp', 'iat', 'nbf']) expect(Number.isInteger(bare[claim])).toBe(true);
+    expect(bare).not.toHaveProperty('urn:zitadel:iam:org:project:roles');
+  });
+
+  it('role scopes narrow the role claims to the keys asked for', async () => {
+    const user = await z.createServiceUser({ name: 'narrowed', roles: ROLES, auth: 'key' });
+    const token = await keyUserToken(
+      z,
+      user.keyFile!,
+      `openid ${audienceScope(PROJECT_ID)} urn:zitadel:iam:org:project:role:reader`,
+    );
+    const { body } = await introspectWithKey(z, token);
+    expect(body['urn:zitadel:iam:org:project:roles']).toEqual({ reader: ROLE_CLAIM.reader });
+  });
+
+  it('Cache-Control: no-store and Pragma: no-cache on every answer, errors included', async () => {
+    const user = await z.createServiceUser({ name: 'no-store', auth: 'pat' });
+    const answers = [
+      await introspectWithKey(z, user.pat!),
+      await introspectWithKey(z, 'unknown'),
+      await introspectWithSecret(z, 'x', 'wrong'),
+    ];
+    expect(answers.map(({ status }) => status)).toEqual([200, 200, 400]);
+    for (const { headers } of answers) {
+      expect(headers.get('cache-control')).toBe('no-store');
+      expect(headers.get('pragma')).toBe('no-cache');
+    }
   });
 });

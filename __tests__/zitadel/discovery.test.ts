@@ -44,6 +44,7 @@ describe('createDiscovery with a discovery request', () => {
       issuer: server.url,
       introspectionEndpoint: `${server.url}/oauth/v2/introspect`,
       tokenEndpoint: `${server.url}/oauth/v2/token`,
+      jwksUri: `${server.url}/oauth/v2/keys`,
     });
     await discovery.get();
     expect(server.requests).toHaveLength(1);

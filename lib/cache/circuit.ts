@@ -16,7 +16,7 @@ import {
   RELEASE_SCRIPT,
   RESET_SCRIPT,
   TAKE_LOCK_SCRIPT,
-} from './fleet-scripts';
+} from './flow-scripts';
 
 /** What opened the circuit: ZITADEL's `Retry-After`, our 429 back-off, or another replica. */
 export type CircuitCause = 'retry-after' | 'backoff' | 'peer';
@@ -71,6 +71,8 @@ export interface Circuit {
   abandon(pass: CircuitPass): void;
   /** The circuit now (for `health()`): open while calls are refused for its seconds. */
   state(): { open: boolean; secondsLeft: number };
+  /** Looks for the fleet's link now (hears its messages from then on). */
+  connect(): void;
   /** Stops listening to the fleet. */
   close(): void;
 }
@@ -78,7 +80,11 @@ export interface Circuit {
 /** Options of {@link createCircuit}. */
 export interface CircuitOptions {
   now: () => number;
-  link?: FleetLink;
+  /**
+   * The fleet's link, asked lazily: a coordinating store has one only once the
+   * credential is loaded. Its messages are heard from the first time it is seen.
+   */
+  link?: () => FleetLink | undefined;
   /** How long a probe lock holds in Redis: longer than one call with its retries. */
   probeLockMs: number;
   onChange?: (change: CircuitChange) => void;
@@ -95,19 +101,32 @@ const LOCAL_PROBE: CircuitPass = Object.freeze({ probe: true });
  *
  * @example
  * ```ts
- * const circuit = createCircuit({ now: Date.now, probeLockMs: 11_000, link });
+ * const circuit = createCircuit({ now: Date.now, probeLockMs: 11_000, link: () => fleetLink });
  * const pass = await circuit.admit();
  * ```
  */
 export function createCircuit(options: CircuitOptions): Circuit {
-  const { now, link, onChange } = options;
+  const { now, onChange } = options;
   let openUntil = 0;
   // A circuit opened and no call has succeeded since: the next call is a probe.
   let pending = false;
   let probing = false;
   let exponent = 0;
   let lastBackOffAt = 0;
-  const unsubscribe = link?.onMessage(onPeerMessage);
+  let heard: FleetLink | undefined;
+  let unsubscribe: (() => void) | undefined;
+  let closed = false;
+
+  /** The link now; subscribes to it the first time it is seen. */
+  function fleet(): FleetLink | undefined {
+    const link = options.link?.();
+    if (link && link !== heard && !closed) {
+      unsubscribe?.();
+      heard = link;
+      unsubscribe = link.onMessage(onPeerMessage);
+    }
+    return link;
+  }
 
   function open(ms: number, cause: CircuitCause): number {
     const seconds = Math.min(MAX_SECONDS, Math.max(1, Math.ceil(ms / 1000)));
@@ -117,6 +136,7 @@ export function createCircuit(options: CircuitOptions): Circuit {
     if (until <= openUntil) return Math.ceil((openUntil - now()) / 1000);
     openUntil = until;
     onChange?.({ state: 'open', seconds, cause });
+    const link = fleet();
     // Seconds, not an absolute time: the replicas' clocks need not agree.
     if (cause !== 'peer' && link) void link.publish({ type: 'circuit', seconds });
     return seconds;
@@ -128,7 +148,8 @@ export function createCircuit(options: CircuitOptions): Circuit {
     openUntil = 0;
     exponent = 0;
     if (changed) onChange?.({ state: 'closed' });
-    if (publish && link) {
+    const link = publish ? fleet() : undefined;
+    if (link) {
       void link.publish({ type: 'circuit-closed' });
       link.eval(RESET_SCRIPT, [link.key('backoff')], []).catch(ignore);
     }
@@ -144,13 +165,13 @@ export function createCircuit(options: CircuitOptions): Circuit {
     }
   }
 
-  async function takeProbeLock(): Promise<CircuitPass> {
+  async function takeProbeLock(link: FleetLink): Promise<CircuitPass> {
     const lock = randomBytes(12).toString('base64url');
     let won: unknown;
     try {
-      won = await link!.eval(
+      won = await link.eval(
         TAKE_LOCK_SCRIPT,
-        [link!.key('probe')],
+        [link.key('probe')],
         [lock, String(options.probeLockMs)],
       );
     } catch {
@@ -172,6 +193,7 @@ export function createCircuit(options: CircuitOptions): Circuit {
   function endProbe(pass: CircuitPass, holdMs?: number) {
     if (!pass.probe) return;
     probing = false;
+    const link = pass.lock ? fleet() : undefined;
     if (!pass.lock || !link) return;
     const [script, args] =
       holdMs === undefined
@@ -190,6 +212,7 @@ export function createCircuit(options: CircuitOptions): Circuit {
     lastBackOffAt = now();
     exponent++;
     const localMs = Math.min(2 ** Math.min(exponent - 1, 6), MAX_SECONDS) * 1000;
+    const link = fleet();
     if (!link) return open(localMs, 'backoff');
     let ms = localMs;
     try {
@@ -206,12 +229,13 @@ export function createCircuit(options: CircuitOptions): Circuit {
 
   return {
     admit() {
+      const link = fleet();
       const left = openUntil - now();
       if (left > 0) throw refusal(Math.ceil(left / 1000), 'ZITADEL asked us to back off');
       if (!pending) return FREE;
       if (probing) throw refusal(1, 'a probe call is testing ZITADEL after an open circuit');
       probing = true;
-      return link ? takeProbeLock() : LOCAL_PROBE;
+      return link ? takeProbeLock(link) : LOCAL_PROBE;
     },
 
     succeeded(pass) {
@@ -241,7 +265,13 @@ export function createCircuit(options: CircuitOptions): Circuit {
       return { open: left > 0, secondsLeft: left > 0 ? Math.ceil(left / 1000) : 0 };
     },
 
+    /** Subscribes to the fleet's messages as soon as its link is there. */
+    connect() {
+      fleet();
+    },
+
     close() {
+      closed = true;
       unsubscribe?.();
     },
   };

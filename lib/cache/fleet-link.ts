@@ -41,3 +41,16 @@ export interface FleetLink {
   /** Calls `handler` with each message of another replica; returns an unsubscribe. */
   onMessage(handler: (message: FleetMessage) => void): () => void;
 }
+
+/**
+ * Internal: `introspector[FLEET_LINK]()` is the coordinating store's
+ * {@link FleetLink} once the credential is loaded and the store coordinates,
+ * else `undefined` (the policies then act per process).
+ *
+ * @example
+ * ```ts
+ * const link = introspector[FLEET_LINK]();
+ * link?.onMessage((m) => m.type === 'circuit' && openFor(Number(m.seconds)));
+ * ```
+ */
+export const FLEET_LINK: unique symbol = Symbol('express-zitadel-introspection.fleet-link');

@@ -1,94 +1,140 @@
 /**
- * The Lua scripts of the fleet policies. Each touches one key (so it runs on
- * a Redis Cluster too) and reads Redis's own `TIME` where time matters, so
- * the replicas' clocks never have to agree.
+ * The Lua scripts of the fleet. Every key one script touches shares the
+ * fleet's hash tag (`{<scope>}`), so each runs on one Redis Cluster slot.
+ * Times are Redis's own (`TIME`), so replicas' clocks do not matter.
  */
+import { luaScript } from './redis-commands';
+
+const NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
- * `SET KEYS[1] ARGV[1] NX PX ARGV[2]`: 1 when this caller took the lock, else 0.
+ * Takes the lock when free (KEYS[1] lock; ARGV token, px) and says when:
+ * `{1|0, nowMs}`. The time is the start of the work a later write is judged by.
  *
  * @example
  * ```ts
- * const won = (await link.eval(TAKE_LOCK_SCRIPT, [link.key('probe')], [random, '11000'])) === 1;
+ * const [won, startedAt] = await commands.run(LOCK, [lockKey], [token, '2000']);
  * ```
  */
-export const TAKE_LOCK_SCRIPT = `
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-return 0`;
+export const LOCK = luaScript(`${NOW_MS}
+local ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if ok then return {1, now} end
+return {0, now}`);
 
 /**
- * Compare-and-delete: drops the lock only while it still holds our value.
+ * Compare-and-delete (KEYS[1] lock; ARGV token): only the holder frees it.
  *
  * @example
  * ```ts
- * await link.eval(RELEASE_SCRIPT, [link.key('probe')], [random]);
+ * await commands.run(UNLOCK, [lockKey], [token]);
  * ```
  */
-export const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
-/**
- * Keeps our lock for ARGV[2] ms more (only while it still holds our value).
- *
- * @example
- * ```ts
- * await link.eval(HOLD_LOCK_SCRIPT, [link.key('probe')], [random, '2000']);
- * ```
- */
-export const HOLD_LOCK_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0`;
-
-/**
- * The fleet's 429 back-off: while a back-off window is running, the ms left
- * on it (a 429 of the same wave does not double it); else the exponent goes
- * up by one (remembered ARGV[1] ms) and a new window of 2^(n-1) s (≤ 60)
- * starts. Returns the window's ms.
- *
- * @example
- * ```ts
- * const ms = Number(await link.eval(BACKOFF_SCRIPT, [link.key('backoff')], ['120000']));
- * ```
- */
-export const BACKOFF_SCRIPT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ends = tonumber(redis.call('HGET', KEYS[1], 'until') or '0')
-if ends > now then return ends - now end
-local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
-local seconds = 60
-if n <= 6 then seconds = 2 ^ (n - 1) end
-redis.call('HSET', KEYS[1], 'until', now + seconds * 1000)
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return seconds * 1000`;
-
-/**
- * A success resets the back-off: the next 429 waits 1 s again.
- *
- * @example
- * ```ts
- * await link.eval(RESET_SCRIPT, [link.key('backoff')], []);
- * ```
- */
-export const RESET_SCRIPT = `return redis.call('DEL', KEYS[1])`;
-
-/**
- * The fleet's rate budget: counts logical introspections in the current
- * second of Redis's clock; 1 while the count is within ARGV[1], else 0 (not
- * counted, so refusals do not eat the next caller's share).
- *
- * @example
- * ```ts
- * const allowed = (await link.eval(BUDGET_SCRIPT, [link.key('budget')], ['40'])) === 1;
- * ```
- */
-export const BUDGET_SCRIPT = `
-local second = redis.call('TIME')[1]
-if redis.call('HGET', KEYS[1], 's') ~= second then
-  redis.call('HSET', KEYS[1], 's', second, 'c', 0)
-  redis.call('PEXPIRE', KEYS[1], 2000)
+export const UNLOCK = luaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
 end
-if tonumber(redis.call('HGET', KEYS[1], 'c')) >= tonumber(ARGV[1]) then return 0 end
-redis.call('HINCRBY', KEYS[1], 'c', 1)
-return 1`;
+return 0`);
+
+/**
+ * Compare-and-extend (KEYS[1] lock; ARGV token, px): the holder renews.
+ *
+ * @example
+ * ```ts
+ * await commands.run(RENEW, [lockKey], [token, '2000']);
+ * ```
+ */
+export const RENEW = luaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0`);
+
+/**
+ * The refusing write. KEYS: value, key tombstone, subject tombstone, fleet
+ * epoch, subject index, session index (or the subject index again). ARGV:
+ * sealed value, px, start of the work (ms, Redis time; 0 = unknown), member
+ * name of the value in the indexes. Refuses (0) while a tombstone or the
+ * epoch is at or after the start; else stores and indexes by expiry (1).
+ *
+ * @example
+ * ```ts
+ * await commands.run(WRITE, keys, [sealed, String(px), String(startedAt), key]);
+ * ```
+ */
+export const WRITE = luaScript(`local start = tonumber(ARGV[3])
+for i = 2, 4 do
+  local t = redis.call('GET', KEYS[i])
+  if t and tonumber(t) >= start then return 0 end
+end
+${NOW_MS}
+local px = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'PX', px)
+for i = 5, 6 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+  redis.call('ZADD', KEYS[i], now + px, ARGV[4])
+  if redis.call('PTTL', KEYS[i]) < px then redis.call('PEXPIRE', KEYS[i], px) end
+end
+return 1`);
+
+/**
+ * An eviction's tombstone (KEYS[1]; ARGV px) and the values it removes
+ * (KEYS[2..]); returns the eviction time.
+ *
+ * @example
+ * ```ts
+ * const at = await commands.run(TOMBSTONE, [tombKey, valueKey], ['12000']);
+ * ```
+ */
+export const TOMBSTONE = luaScript(`${NOW_MS}
+redis.call('SET', KEYS[1], now, 'PX', ARGV[1])
+for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+return now`);
+
+/**
+ * The live members of an index (KEYS[1]), after dropping the expired ones.
+ *
+ * @example
+ * ```ts
+ * const keys = await commands.run(INDEX_MEMBERS, [subjectIndexKey], []);
+ * ```
+ */
+export const INDEX_MEMBERS = luaScript(`${NOW_MS}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)`);
+
+/**
+ * The values of up to three marker keys (tombstones, epoch) as one reply.
+ *
+ * @example
+ * ```ts
+ * const [jti, subject, epoch] = await commands.run(MARKERS, [a, b, c], []);
+ * ```
+ */
+export const MARKERS = luaScript(`return {redis.call('GET', KEYS[1]) or false,
+  redis.call('GET', KEYS[2]) or false, redis.call('GET', KEYS[3]) or false}`);
+
+/**
+ * Plain GET as a script (KEYS[1]), so a Cluster client routes it like the rest.
+ *
+ * @example
+ * ```ts
+ * const raw = await commands.run(READ, [valueKey], []);
+ * ```
+ */
+export const READ = luaScript(`return {redis.call('GET', KEYS[1]) or false,
+  redis.call('PTTL', KEYS[2])}`);
+
+/**
+ * Shared memory (KEYS[1]): `ARGV[1]` = 'get' | 'set' | 'del' | 'claim',
+ * ARGV[2] value, ARGV[3] px.
+ *
+ * @example
+ * ```ts
+ * await commands.run(MEMORY, [key], ['claim', '1', '600000']); // 1 the first time
+ * ```
+ */
+export const MEMORY = luaScript(`local op = ARGV[1]
+if op == 'get' then return redis.call('GET', KEYS[1]) end
+if op == 'del' then return redis.call('DEL', KEYS[1]) end
+if op == 'set' then return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) and 1 or 0 end
+if redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[3]) then return 1 end
+return 0`);

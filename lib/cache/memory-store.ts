@@ -42,6 +42,8 @@ export interface MemoryTier<V> {
    */
   stale(key: string, now: number): V | undefined;
   set(key: string, entry: MemoryEntry<V>): void;
+  /** Whether the tier holds the key at all (fresh or as a stale copy). */
+  has(key: string): boolean;
   delete(key: string): void;
   clear(): void;
 }
@@ -95,6 +97,7 @@ export function createMemoryTier<V>(options: MemoryTierOptions): MemoryTier<V> {
     set(key, entry) {
       lru.set(key, entry);
     },
+    has: (key) => lru.has(key),
     delete(key) {
       lru.delete(key);
     },
@@ -108,6 +111,7 @@ const offTier: MemoryTier<never> = {
   fresh: () => undefined,
   stale: () => undefined,
   set: () => undefined,
+  has: () => false,
   delete: () => undefined,
   clear: () => undefined,
 };

@@ -5,7 +5,7 @@
  * within the store's timeout) it is this process's own count.
  */
 import type { FleetLink } from './fleet-link';
-import { BUDGET_SCRIPT } from './fleet-scripts';
+import { BUDGET_SCRIPT } from './flow-scripts';
 
 /**
  * The budget of {@link createRateBudget}.
@@ -25,13 +25,14 @@ export interface RateBudget {
  *
  * @example
  * ```ts
- * const budget = createRateBudget({ perSecond: 40, now: Date.now, link });
+ * const budget = createRateBudget({ perSecond: 40, now: Date.now, link: () => introspector[FLEET_LINK]() });
  * ```
  */
 export function createRateBudget(options: {
   perSecond: number;
   now: () => number;
-  link?: FleetLink;
+  /** The fleet's link, asked at each take (a coordinating store has one once attached). */
+  link?: () => FleetLink | undefined;
 }): RateBudget {
   const { perSecond, now, link } = options;
   let second = -1;
@@ -59,5 +60,10 @@ export function createRateBudget(options: {
     return answer === 1;
   }
 
-  return { take: link ? () => takeFromFleet(link) : takeLocally };
+  return {
+    take() {
+      const fleet = link?.();
+      return fleet ? takeFromFleet(fleet) : takeLocally();
+    },
+  };
 }

@@ -5,7 +5,9 @@
  */
 import { ConfigError } from '../errors';
 import { rateLimitedLog, silentLogger, type Logger } from '../logger';
-import type { CacheStore } from './result-cache';
+import type { CacheStore, StoreCoordinationOptions } from './cache-store';
+import { createCoordinator, type Coordinator } from './coordination';
+import { redisCommands } from './redis-commands';
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -13,6 +15,12 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** Receives the client's connection errors (at warn, at most once a minute). */
   logger?: Logger;
+  /**
+   * Coordinate the replicas sharing this Redis (default `true`): one
+   * introspection per token per fleet, evictions everywhere, one subscriber
+   * connection (`client.duplicate()`). `false`: a plain shared tier.
+   */
+  coordinate?: boolean;
 }
 
 /** The part of both clients this store uses. */
@@ -51,6 +59,7 @@ export class RedisStore implements CacheStore {
   readonly #client: RedisLike;
   /** node-redis takes SET options as an object; ioredis as positional arguments. */
   readonly #nodeRedis: boolean;
+  readonly #coordinate: boolean;
 
   constructor(client: unknown, options: RedisStoreOptions = {}) {
     if (!isRedisLike(client)) {
@@ -61,6 +70,7 @@ export class RedisStore implements CacheStore {
     this.#client = client;
     this.#nodeRedis = typeof client.isOpen === 'boolean';
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.#coordinate = options.coordinate !== false;
     if (typeof client.on === 'function') {
       const warn = rateLimitedLog(options.logger ?? silentLogger, 'warn');
       client.on('error', (error) => {
@@ -103,6 +113,21 @@ export class RedisStore implements CacheStore {
         ? this.#client.set(name, value, { PX: px })
         : this.#client.set(name, value, 'PX', px),
     );
+  }
+
+  /**
+   * The fleet transport over this client (used by the introspector), or
+   * `undefined` with `coordinate: false`.
+   *
+   * @example
+   * ```ts
+   * const coordinator = store.coordinate({ scope, envelope, logger, now, timeoutMs: 50,
+   *   tombstoneMs: 14_000, onReconnect: () => cache.clear() });
+   * ```
+   */
+  coordinate(options: StoreCoordinationOptions): Coordinator | undefined {
+    if (!this.#coordinate) return undefined;
+    return createCoordinator(redisCommands(this.#client), { ...options, prefix: this.prefix });
   }
 
   /**

@@ -4,51 +4,24 @@
  * introspection answers only by their `active` and `exp` members; what the
  * memory tier holds (`V`) is whatever the caller derives from an answer.
  */
-import { hash } from 'node:crypto';
 import { types } from 'node:util';
 import type { Logger } from '../logger';
+import type { Envelope } from './envelope';
+import {
+  createEvictionLedger,
+  type EvictionLedger,
+  type EvictionTarget,
+  type WorkStart,
+} from './eviction-ledger';
 import { createMemoryTier, type MemoryEntry } from './memory-store';
 import { refreshAtOf } from './refresh-ahead';
-import { guardStore } from './store-guard';
+import { decodeStoredAnswer, subjectOf, ttlMs } from './stored-answer';
+import type { CacheStore } from './cache-store';
+import { plainTier, type SharedTier } from './shared-tier';
+import { createSubjectIndex, sessionOf } from './subject-index';
 
-/**
- * A shared cache tier, e.g. {@link RedisStore}. Values are JSON strings;
- * `ttlMs` is how long the store may keep one. A store that fails or answers
- * late is treated as a miss, never as an authorization decision.
- *
- * @example
- * ```ts
- * const map = new Map<string, string>();
- * const store: CacheStore = {
- *   async get(key) { return map.get(key); },
- *   async set(key, value) { map.set(key, value); },
- *   async delete(key) { map.delete(key); },
- * };
- * ```
- */
-export interface CacheStore {
-  get(key: string): Promise<string | undefined | null>;
-  set(key: string, value: string, ttlMs: number): Promise<unknown>;
-  delete(key: string): Promise<unknown>;
-}
-
-/**
- * The cache key of a token: never the raw token, and scoped to one API app,
- * since ZITADEL answers differently per app (audience, project roles).
- * Stores add their own prefix.
- *
- * @example
- * ```ts
- * cacheKey('https://acme.zitadel.cloud/', '2744@acme', token); // 43 base64url characters
- * ```
- */
-export function cacheKey(issuer: string, clientId: string, token: string): string {
-  // Runs on every request: a regular expression only when there is a slash to strip.
-  const base = issuer.endsWith('/') ? issuer.replace(/\/+$/, '') : issuer;
-  const scope = `${base}\n${clientId}\n${token}`;
-  // One-shot hash (Node >= 20.12): no Hash object per request.
-  return hash('sha256', scope, 'base64url');
-}
+export type { CacheStore } from './cache-store';
+export { cacheKey } from './cache-store';
 
 /**
  * Options of {@link createResultCache}; the core fills in its defaults.
@@ -75,6 +48,17 @@ export interface ResultCacheOptions<V> {
   staleIfErrorSeconds: number;
   /** Shared tier consulted after the memory tier. */
   store?: CacheStore;
+  /** A coordinating shared tier; replaces `store`. */
+  shared?: SharedTier;
+  /**
+   * Seals store values (the introspector always passes one); `undefined`
+   * from it (credential not loaded yet) skips the store.
+   */
+  envelope?: () => Envelope | undefined;
+  /** The id under which subjects and sessions are indexed and evicted (the fleet: an HMAC). */
+  ownerId?: (kind: 'subject' | 'session', raw: string) => string;
+  /** The eviction marks; shared with the fleet (default: a private one). */
+  ledger?: EvictionLedger;
   /** A store answer slower than this is a miss; 0 waits as long as the store takes. */
   storeTimeoutMs: number;
   /** Clock in ms since the epoch; the one clock that decides expiry. */
@@ -109,40 +93,48 @@ export type CacheLookup<V> =
  *
  * @example
  * ```ts
+ * const work = cache.begin();
  * const hit = await cache.get(key);
  * if (hit) return hit;
  * const claims = await introspect(token);
- * await cache.set(key, { claims, value: claims.active ? toAuthInfo(claims) : undefined });
+ * await cache.set(key, { claims, value: claims.active ? toAuthInfo(claims) : undefined }, work);
  * ```
  */
 export interface ResultCache<V> {
+  /** Marks the start of a lookup or call (`startedAt` in fleet time; default now). */
+  begin(startedAt?: number): WorkStart;
   /** Memory first, then the store; a store hit is revived into memory. `undefined` = miss. */
-  get(key: string): Promise<CacheLookup<V> | undefined>;
+  get(key: string, work?: WorkStart): Promise<CacheLookup<V> | undefined>;
+  /** The store only (a peer's answer); revived into memory like a store hit of get(). */
+  getShared(key: string, work?: WorkStart): Promise<CacheLookup<V> | undefined>;
   /** The memory tier only, synchronously: the hot path of a cache hit. `undefined` = not in memory. */
   peek(key: string): CacheLookup<V> | undefined;
   /**
    * Caches an introspection answer by the TTL rules, in memory and in the
-   * store. Never rejects: a store failure is logged and swallowed.
+   * store, unless an eviction happened since `work` began. Never rejects;
+   * resolves `true` when the store took it.
    */
   set(
     key: string,
     answer: { claims: Record<string, unknown>; value?: V },
-    /** A {@link ResultCache.generation} from before the call: nothing is written if an eviction came since. */
-    since?: number,
-  ): Promise<void>;
-  /** Counts evictions (delete, clear): work that began before one must not write back. */
-  generation(): number;
+    work?: WorkStart,
+  ): Promise<boolean>;
   /** An active value expired at most `staleIfErrorSeconds` ago, not past the token's `exp`. Memory only. */
   getStale(key: string): V | undefined;
   /** Removes the key from both tiers, stale copy included. */
   delete(key: string): Promise<void>;
   /**
    * Refresh-ahead's first step: adopts the store's entry when another replica
-   * refreshed it already (it ends later, or says inactive). True if adopted.
+   * refreshed it already (it ends later, or says inactive), unless an eviction
+   * came since `work` began. True if adopted.
    */
-  adoptFromStore(key: string): Promise<boolean>;
-  /** Empties the memory tier. */
+  adoptFromStore(key: string, work?: WorkStart): Promise<boolean>;
+  /** Drops from memory (stale copies included) and records the eviction at fleet time `at`. */
+  drop(target: EvictionTarget | { session: string }, at: number): void;
+  /** Empties the memory tier; work in flight does not refill it. */
   clear?(): void;
+  /** The eviction marks. */
+  readonly ledger: EvictionLedger;
 }
 
 /**
@@ -165,13 +157,23 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
     maxEntries: options.maxEntries,
     staleIfErrorMs: options.staleIfErrorSeconds * 1000,
   });
-  const store = options.store
-    ? guardStore(options.store, { timeoutMs: options.storeTimeoutMs, logger, now })
-    : undefined;
-  // Bumped by delete/clear: a store read that was in flight meanwhile must not refill memory.
-  let evictions = 0;
+  const index = createSubjectIndex(memory.has, options.maxEntries);
+  const ledger =
+    options.ledger ??
+    createEvictionLedger({ retainMs: options.maxTtlSeconds * 1000 + 60_000, now });
+  const shared = options.shared ?? (options.store && plainTier(options.store, options));
+  const ownerId = options.ownerId ?? ((_kind: string, raw: string) => raw);
+  const subjectId = (claims: Record<string, unknown>): string =>
+    ownerId('subject', subjectOf(claims));
+  const sessionId = (claims: Record<string, unknown>): string | undefined => {
+    const session = sessionOf(claims.jti);
+    return session === undefined ? undefined : ownerId('session', session);
+  };
   const ttlOf = (claims: Record<string, unknown>, at: number): number | undefined =>
     ttlMs(claims, at, options);
+  /** The envelope, `null` when values go unsealed, `undefined` when not ready (skip the store). */
+  const envelope = (): Envelope | null | undefined =>
+    options.envelope ? options.envelope() : null;
 
   /** The memory entry of a cacheable answer, or undefined when no value can be had. */
   const toEntry = (
@@ -194,15 +196,30 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
     }
   };
 
-  const readStore = async (key: string, adopt = false): Promise<CacheLookup<V> | undefined> => {
-    if (!store) return undefined;
-    const evictionsBefore = evictions;
-    const raw = await store.get(key);
+  const remember = (key: string, entry: MemoryEntry<V>, claims: Record<string, unknown>): void => {
+    memory.set(key, entry);
+    index.add(key, claims.active === true ? subjectId(claims) : undefined, sessionId(claims));
+  };
+
+  const readStore = async (
+    key: string,
+    work = ledger.begin(0),
+    adopt = false,
+  ): Promise<CacheLookup<V> | undefined> => {
+    const seal = envelope();
+    if (!shared || seal === undefined) return undefined;
+    const raw = await shared.read(key);
     if (raw === undefined) return undefined;
+    const text = seal ? seal.open(`cache:${key}`, raw) : raw;
     const at = now();
-    const stored = decodeStoredAnswer(raw, at);
+    const stored = text === undefined ? 'does not decrypt' : decodeStoredAnswer(text, at);
     if (typeof stored === 'string') {
       logger.debug(`cache store entry ignored: ${stored}`);
+      return undefined;
+    }
+    const subject = subjectId(stored.claims);
+    if (ledger.covers(key, subject, stored.startedAt, work)) {
+      logger.debug('cache store entry ignored: stored before an eviction');
       return undefined;
     }
     // Held to this instance's own rules, so a foreign writer cannot stretch a TTL.
@@ -218,17 +235,25 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
       at,
     );
     if (!entry) return undefined;
-    // A concurrent set() already holds a newer answer; a concurrent delete() wins.
+    // A concurrent set() already holds a newer answer (refresh-ahead adopts
+    // one that ends later); an eviction meanwhile wins.
     const held = memory.fresh(key, at);
     const newer = !held || (adopt && (!entry.active || entry.expiresAt > held.expiresAt));
-    if (limit !== undefined && evictions === evictionsBefore && newer) {
-      memory.set(key, entry);
+    if (limit !== undefined && ledger.allows(work, key, subject) && newer) {
+      remember(key, entry, stored.claims);
       if (adopt) return lookupOf(entry);
     }
     return adopt ? undefined : lookupOf(entry);
   };
 
+  const dropKey = (key: string): void => {
+    memory.delete(key);
+  };
+
   return {
+    ledger,
+    begin: (startedAt) => ledger.begin(startedAt ?? now()),
+
     peek(key) {
       const at = now();
       const entry = memory.fresh(key, at);
@@ -239,32 +264,43 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
         : { active: false };
     },
 
-    generation: () => evictions,
-
-    async adoptFromStore(key) {
-      return (await readStore(key, true)) !== undefined;
+    async adoptFromStore(key, work) {
+      return (await readStore(key, work ?? ledger.begin(now()), true)) !== undefined;
     },
 
-    async get(key) {
+    async get(key, work) {
       const entry = memory.fresh(key, now());
       if (entry) return lookupOf(entry);
-      return readStore(key);
+      return readStore(key, work);
     },
 
-    async set(key, { claims, value }, since) {
-      if (since !== undefined && since !== evictions) return;
+    getShared: (key, work) => readStore(key, work),
+
+    async set(key, { claims, value }, work) {
       const at = now();
+      const started = work ?? ledger.begin(at);
+      const subject = subjectId(claims);
+      // An eviction since the work began: its answer is not written back anywhere.
+      if (!ledger.allows(started, key, subject)) return false;
       const ttl = ttlOf(claims, at);
       if (ttl === undefined) {
         // Whatever was kept for this key (a stale copy above all) is older than this answer.
         memory.delete(key);
-        return;
+        return false;
       }
       const expiresAt = at + ttl;
       const entry = toEntry(claims, expiresAt, value, at);
-      if (entry) memory.set(key, entry);
+      if (entry) remember(key, entry, claims);
       else memory.delete(key);
-      await store?.set(key, () => JSON.stringify({ claims, expiresAt }), ttl);
+      const seal = envelope();
+      if (!shared || seal === undefined) return false;
+      // Serialized lazily, inside the tier's guard: a value that cannot be is a failed write.
+      const sealed = (): string => {
+        const json = JSON.stringify({ claims, expiresAt, startedAt: started.startedAt });
+        return seal ? seal.seal(`cache:${key}`, json) : json;
+      };
+      const meta = { startedAt: started.startedAt, subject, session: sessionId(claims) };
+      return shared.write(key, sealed, ttl, meta);
     },
 
     getStale(key) {
@@ -272,67 +308,39 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
     },
 
     async delete(key) {
-      evictions++;
-      memory.delete(key);
-      await store?.delete(key);
+      ledger.evict({ key }, now());
+      dropKey(key);
+      await shared?.remove(key);
+    },
+
+    drop(target, at) {
+      if ('session' in target) {
+        for (const key of index.take(target)) {
+          ledger.evict({ key }, at);
+          dropKey(key);
+        }
+        return;
+      }
+      ledger.evict(target, at);
+      if ('key' in target) dropKey(target.key);
+      else if ('subject' in target) index.take(target).forEach(dropKey);
+      else {
+        memory.clear();
+        index.clear();
+      }
     },
 
     clear() {
-      evictions++;
+      // Marks a generation (no fleet time), so store reads in flight do not refill memory.
+      ledger.evict({ all: true }, Number.NEGATIVE_INFINITY);
       memory.clear();
+      index.clear();
     },
   };
 }
 
-/** TTL in ms by the RFC 7662 §4 rules, or undefined when the answer is not to be cached. */
-function ttlMs(
-  claims: Record<string, unknown>,
-  now: number,
-  rules: Pick<
-    ResultCacheOptions<unknown>,
-    'maxTtlSeconds' | 'inactiveTtlSeconds' | 'clockToleranceSeconds'
-  >,
-): number | undefined {
-  let ttl: number;
-  if (claims.active === true) {
-    if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return undefined;
-    const untilExp = claims.exp * 1000 - now - rules.clockToleranceSeconds * 1000;
-    ttl = Math.min(rules.maxTtlSeconds * 1000, untilExp);
-  } else if (claims.active === false) {
-    ttl = rules.inactiveTtlSeconds * 1000;
-  } else {
-    return undefined;
-  }
-  return ttl > 0 ? ttl : undefined;
-}
-
 function lookupOf<V>(entry: MemoryEntry<V>): CacheLookup<V> {
   return entry.active ? { active: true, value: entry.value } : { active: false };
-}
-
-interface StoredAnswer {
-  claims: Record<string, unknown>;
-  expiresAt: number;
-}
-
-/** Parses a store value `{"claims":{…},"expiresAt":ms}`; a string says why it is not usable. */
-function decodeStoredAnswer(raw: string, now: number): StoredAnswer | string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return 'not JSON';
-  }
-  if (!isRecord(parsed) || !isRecord(parsed.claims)) return 'unknown shape';
-  const { claims, expiresAt } = parsed;
-  if (typeof claims.active !== 'boolean') return 'claims.active is not a boolean';
-  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return 'no expiresAt';
-  if (expiresAt <= now) return 'expired';
-  return { claims, expiresAt };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function errorName(error: unknown): string {

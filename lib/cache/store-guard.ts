@@ -19,7 +19,8 @@ import type { CacheStore } from './result-cache';
  */
 export interface GuardedStore {
   get(key: string): Promise<string | undefined>;
-  set(key: string, value: () => string, ttlMs: number): Promise<void>;
+  /** Resolves `true` when the store confirmed the write in time. */
+  set(key: string, value: () => string, ttlMs: number): Promise<boolean>;
   delete(key: string): Promise<void>;
 }
 
@@ -90,7 +91,11 @@ export function guardStore(store: CacheStore, options: StoreGuardOptions): Guard
       return typeof raw === 'string' ? raw : undefined;
     },
     async set(key, value, ttlMs) {
-      await attempt('set', () => store.set(key, value(), ttlMs));
+      const done = await attempt('set', async () => {
+        await store.set(key, value(), ttlMs);
+        return true;
+      });
+      return done === true;
     },
     async delete(key) {
       await attempt('delete', () => store.delete(key));

@@ -22,13 +22,16 @@ export interface CommandArgs {
   clientSecret?: string;
   scope: string[];
   projectId?: string;
+  /** `check --token`: a real token (or `-` for stdin). */
+  token?: string;
   json: boolean;
   help: boolean;
   positionals: string[];
 }
 
 /** Names of the options a command accepts, besides `--issuer` and `--help`. */
-export type OptionName = 'key' | 'client-id' | 'client-secret' | 'scope' | 'project-id' | 'json';
+export type OptionName =
+  'key' | 'client-id' | 'client-secret' | 'scope' | 'project-id' | 'token' | 'json';
 
 const OPTION_TYPES = {
   issuer: { type: 'string' },
@@ -37,6 +40,7 @@ const OPTION_TYPES = {
   'client-secret': { type: 'string' },
   scope: { type: 'string', multiple: true },
   'project-id': { type: 'string' },
+  token: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -70,6 +74,7 @@ export function parseCommandArgs(argv: string[], allowed: OptionName[]): Command
     clientSecret: values['client-secret'],
     scope: values.scope ?? [],
     projectId: values['project-id'],
+    token: values.token,
     json: values.json ?? false,
     help: values.help ?? false,
     positionals,

@@ -4,6 +4,7 @@
  * messages can be shown as they are.
  */
 import { ConfigError, IntrospectionUnavailableError, TokenRequestError } from '../errors';
+import { isRefusedAssertion } from '../zitadel/refused-assertion';
 import { UsageError } from './args';
 
 /** Exit codes of every command. */
@@ -79,7 +80,9 @@ const TOKEN_HINTS: Record<string, string> = {
 
 function describeTokenRequestError(error: TokenRequestError): Failure {
   const garbage = error.error === 'invalid_response' || error.error === 'network_error';
-  const serverSide = error.status === undefined || error.status >= 500;
+  // ZITADEL's 500 to a refused assertion is about the key, not an outage.
+  const serverSide =
+    (error.status === undefined || error.status >= 500) && !isRefusedAssertion(error);
   const hint = TOKEN_HINTS[error.error];
   return {
     exitCode: garbage || serverSide ? ExitCode.unavailable : ExitCode.config,

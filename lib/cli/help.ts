@@ -36,7 +36,7 @@ ${EXIT_CODES}`;
 const USAGE: Record<CommandName, string> = {
   token: `Usage: ${BIN} token --issuer URL (--key service-user.json | --client-id ID --client-secret SECRET) [--scope SCOPE]...`,
   introspect: `Usage: ${BIN} introspect --issuer URL (--key api-key.json | --client-id ID --client-secret SECRET) [--project-id ID] [--json] TOKEN|-`,
-  check: `Usage: ${BIN} check --issuer URL (--key api-key.json | --client-id ID --client-secret SECRET)`,
+  check: `Usage: ${BIN} check --issuer URL (--key api-key.json | --client-id ID --client-secret SECRET) [--token TOKEN | --token -]`,
 };
 
 /** The `--help` page of each command. */
@@ -96,15 +96,22 @@ ${EXIT_CODES}`,
 Checks, one line each: that discovery at the issuer is reachable and names
 the same issuer, that the key file loads and is an API application's key,
 and that ZITADEL accepts our client authentication (one introspection call
-with a random token, which must come back inactive).
+with a random token, which must come back inactive). ZITADEL also answers
+inactive to a malformed client assertion, so only --token proves the whole
+path: a real token must come back active for this API (exit 3 if not, with
+the likely reasons).
 
 Options:
   --issuer URL           the ZITADEL instance, e.g. https://acme.zitadel.cloud
 ${API_CREDENTIALS}
+  --token TOKEN          also introspect this real token (- reads it from stdin)
+  --project-id ID        read roles of this project (with --token)
   -h, --help             this help
 
 Example:
   ${BIN} check --issuer https://acme.zitadel.cloud --key ./api-key.json
+  ${BIN} token --issuer "$ISSUER" --key ./service-user.json --scope "$SCOPES" |
+    ${BIN} check --issuer "$ISSUER" --key ./api-key.json --token -
 
 ${EXIT_CODES}`,
 };

@@ -6,6 +6,7 @@ import { requireCredentials, requireIssuer, UsageError, type CommandArgs } from 
 import { discover, introspect, loadClientAuthentication } from './connection';
 import { ExitCode, type ExitCodeValue } from './failure';
 import { buildReport, formatReport } from './introspect-report';
+import { verifyLocally } from './introspect-local';
 import type { Io } from './io';
 
 /** Larger than any token the middleware accepts (8 KiB), small enough to bound a stray pipe. */
@@ -38,6 +39,15 @@ export async function runIntrospect(args: CommandArgs, io: Io): Promise<ExitCode
     projectId: args.projectId,
     now: Date.now(),
   });
+  // Beside ZITADEL's answer; the exit code stays ZITADEL's.
+  const local = await verifyLocally(token, {
+    issuer: metadata.issuer,
+    jwksUri: metadata.jwksUri,
+    clientId: auth.clientId,
+    projectId: args.projectId,
+    now: Date.now,
+  });
+  if (local) report.localVerification = local;
   const lines = args.json ? [JSON.stringify(report, null, 2)] : formatReport(report);
   for (const line of lines) io.out(scrub(line, token));
   return report.active ? ExitCode.ok : ExitCode.inactive;

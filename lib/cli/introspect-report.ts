@@ -4,6 +4,7 @@
  * own claims, read unverified, can point at one of them). Never the token.
  */
 import { audienceOf, toAuthInfo } from '../token-info';
+import { describeLocal, type LocalVerificationReport } from './introspect-local';
 
 /** One possible reason for an inactive token; `seen` when the token itself shows it. */
 export interface InactiveReason {
@@ -27,6 +28,8 @@ export interface IntrospectionReport {
   expiresInSeconds?: number;
   audience?: string[];
   reasons?: InactiveReason[];
+  /** For a JWT: what local verification (`jwt: { verify: 'local' }`) would decide. */
+  localVerification?: LocalVerificationReport;
 }
 
 /** What the report needs besides ZITADEL's answer. */
@@ -101,6 +104,9 @@ export function formatReport(report: IntrospectionReport): string[] {
     lines.push(...roleLines(report));
     lines.push(field('expires', expiryText(report)));
     lines.push(field('audience', report.audience?.join(', ') || '(none)'));
+  }
+  if (report.localVerification) {
+    lines.push(field('local JWT', describeLocal(report.localVerification)));
   }
   if (report.reasons) {
     lines.push('ZITADEL does not say why a token is inactive; the likely reasons:');

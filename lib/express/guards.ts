@@ -6,12 +6,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ConfigError, InsufficientScopeError, UnauthorizedError } from '../errors';
 import type { AuthInfo } from '../token-info';
-import { realmOf } from './request-state';
+import { decisionChannel, type ReasonCode } from '../telemetry/channels';
+import { publishRefusal } from '../telemetry/decision';
+import { getRequestState, realmOf } from './request-state';
 import './augment';
 
 /** Options of {@link requireRole} and {@link requireAnyRole}. */
 export interface RoleGuardOptions {
-  /** The organization the roles must be granted in; `undefined` denies (403). */
   /**
    * The organization the roles must be held in. Express 5 types route
    * params as `string | string[]`, so an array is accepted by the type and
@@ -69,15 +70,14 @@ export function requireScope(scopes: string | string[]): RequestHandler {
   const wanted = nonEmptyList('requireScope', 'scopes', scopes);
   return function scopeGuard(req: Request, _res: Response, next: NextFunction) {
     const auth = req.auth;
-    if (!auth) return next(noCaller(req));
+    if (!auth) return refuse(req, next, noCaller(req), 'no_token');
     const missing = wanted.filter((scope) => !auth.hasScope(scope));
     if (missing.length === 0) return next();
-    next(
-      new InsufficientScopeError(`missing scope ${missing.join(' ')}`, {
-        realm: realmOf(req),
-        scope: wanted.join(' '),
-      }),
-    );
+    const error = new InsufficientScopeError(`missing scope ${missing.join(' ')}`, {
+      realm: realmOf(req),
+      scope: wanted.join(' '),
+    });
+    refuse(req, next, error, 'missing_scope');
   };
 }
 
@@ -100,10 +100,11 @@ export function requireClaim(
   }
   return function claimGuard(req: Request, _res: Response, next: NextFunction) {
     const auth = req.auth;
-    if (!auth) return next(noCaller(req));
+    if (!auth) return refuse(req, next, noCaller(req), 'no_token');
     new Promise<boolean>((resolve) => resolve(check(auth, req))).then((allowed) => {
       if (allowed === true) return next();
-      next(new InsufficientScopeError(description, { realm: realmOf(req) }));
+      const error = new InsufficientScopeError(description, { realm: realmOf(req) });
+      refuse(req, next, error, 'claim_check');
     }, next);
   };
 }
@@ -123,7 +124,7 @@ function roleGuard(
   }
   return function roleGuardMiddleware(req: Request, _res: Response, next: NextFunction) {
     const auth = req.auth;
-    if (!auth) return next(noCaller(req));
+    if (!auth) return refuse(req, next, noCaller(req), 'no_token');
     const realm = realmOf(req);
     let orgId: string | undefined;
     if (resolveOrgId) {
@@ -134,7 +135,10 @@ function roleGuard(
         return next(error);
       }
       if (typeof resolved !== 'string' || resolved === '') {
-        return next(new InsufficientScopeError('no organization to check the roles in', { realm }));
+        const error = new InsufficientScopeError('no organization to check the roles in', {
+          realm,
+        });
+        return refuse(req, next, error, 'missing_role');
       }
       orgId = resolved;
     }
@@ -146,7 +150,7 @@ function roleGuard(
       mode === 'all'
         ? `missing role ${missing.join(', ')}`
         : `needs one of roles ${wanted.join(', ')}`;
-    next(new InsufficientScopeError(`${what}${where}`, { realm }));
+    refuse(req, next, new InsufficientScopeError(`${what}${where}`, { realm }), 'missing_role');
   };
 }
 
@@ -165,6 +169,14 @@ function nonEmptyList(guard: string, field: string, value: string | string[]): s
     );
   }
   return [...list];
+}
+
+/** A guard's refusal: one `authorize` decision event, then `next(error)`. */
+function refuse(req: Request, next: NextFunction, error: Error, reason: ReasonCode): void {
+  if (decisionChannel.hasSubscribers) {
+    publishRefusal('authorize', getRequestState(req), error, reason, req.auth?.subject);
+  }
+  next(error);
 }
 
 function noCaller(req: Request): UnauthorizedError {

@@ -11,6 +11,8 @@ import {
   type IntrospectorOptions,
   type TokenInfo,
 } from '../introspector';
+import { decisionChannel, type ReasonCode } from '../telemetry/channels';
+import { decisionStart, publishPass, publishRefusal, sourceOf } from '../telemetry/decision';
 import { extractToken, type ExtractedToken, type TokenLocation } from './bearer';
 import { DEFAULT_REALM, setRequestState, type RequestAuthState } from './request-state';
 import './augment';
@@ -36,6 +38,7 @@ const INACTIVE_DESCRIPTIONS: Record<Extract<TokenInfo, { active: false }>['reaso
   inactive: 'the access token is not active',
   expired: 'the access token has expired',
   audience: 'the access token is not meant for this API',
+  invalid: 'the access token failed local verification',
 };
 
 /**
@@ -71,19 +74,22 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
   const logSetupFault = rateLimitedLog(introspectorOptions.logger ?? silentLogger, 'error');
 
   function zitadelAuthMiddleware(req: Request, res: Response, next: NextFunction): void {
-    const state: RequestAuthState = { realm };
+    // The clock is read only while someone listens to the decision events.
+    const state: RequestAuthState = { realm, startedAt: decisionStart() };
     setRequestState(req, state);
     let found: ExtractedToken | undefined;
     try {
       found = extractToken(req, extractOptions);
     } catch (error) {
       // Another scheme is no credentials (RFC 6750 §3.1): anonymous when allowed.
-      if (!authRequired && error instanceof UnauthorizedError) return next();
+      if (!authRequired && error instanceof UnauthorizedError) return passAnonymous(state, next);
       if (error instanceof ConfigError) logSetupFault(`zitadelAuth: ${error.message}`);
-      return next(error);
+      return refuse(state, next, error);
     }
     if (found === undefined) {
-      return authRequired ? next(new UnauthorizedError(undefined, { realm })) : next();
+      return authRequired
+        ? refuse(state, next, new UnauthorizedError(undefined, { realm }))
+        : passAnonymous(state, next);
     }
     state.tokenLocation = found.location;
     // RFC 6750 §2.3: a URI that holds a token must not land in shared caches.
@@ -91,21 +97,45 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
 
     const { token } = found;
     const settle = (info: TokenInfo) => {
+      if (decisionChannel.hasSubscribers) state.source = sourceOf(info);
       if (!info.active) {
         // An unknown reason leaves the description undefined: the error's default applies.
-        return next(new InvalidTokenError(INACTIVE_DESCRIPTIONS[info.reason], { realm }));
+        const description = 'description' in info ? info.description : undefined;
+        const error = new InvalidTokenError(description ?? INACTIVE_DESCRIPTIONS[info.reason], {
+          realm,
+        });
+        return refuse(state, next, error, info.reason === 'invalid' ? 'jwt_invalid' : info.reason);
       }
       req.auth = info.auth;
+      if (decisionChannel.hasSubscribers) publishPass(state, sourceOf(info), info.auth.subject);
       next();
     };
     // A warm token is answered synchronously: no promise on the hot path.
     // (A synchronous throw would reach next() through Express's own layer.)
     const outcome = introspector[INTROSPECT_NOW_IF_CACHED](token);
-    if (outcome instanceof Promise) outcome.then(settle, next);
-    else settle(outcome);
+    if (outcome instanceof Promise) {
+      outcome.then(settle, (error: unknown) => refuse(state, next, error));
+    } else settle(outcome);
   }
 
   return Object.assign(zitadelAuthMiddleware, { introspector });
+}
+
+/** Passes a request without credentials (`authRequired: false`), as an `anonymous` decision. */
+function passAnonymous(state: RequestAuthState, next: NextFunction): void {
+  if (decisionChannel.hasSubscribers) publishPass(state, 'none', undefined);
+  next();
+}
+
+/** Refuses at the `authenticate` stage: one decision event, then `next(error)`. */
+function refuse(
+  state: RequestAuthState,
+  next: NextFunction,
+  error: unknown,
+  reason?: ReasonCode,
+): void {
+  if (decisionChannel.hasSubscribers) publishRefusal('authenticate', state, error, reason);
+  next(error);
 }
 
 /** Checks the Express-side options; the core checks its own. */

@@ -6,10 +6,14 @@
  * Not a WeakMap: an entry per request costs ~10x as much, and more GC work.
  */
 import type { Request } from 'express';
+import type { DecisionTiming } from '../telemetry/decision';
 import type { TokenOrigin } from './bearer';
 
-/** Per-request state of the middleware. */
-export interface RequestAuthState {
+/**
+ * Per-request state of the middleware; the decision events' start time and
+ * grant source ({@link DecisionTiming}) are set only while someone listens.
+ */
+export interface RequestAuthState extends DecisionTiming {
   /** Realm of the `zitadelAuth()` that ran on the request. */
   realm: string;
   /** Where the token came from; absent on anonymous requests. */

@@ -10,7 +10,7 @@ import type { KeyObject } from 'node:crypto';
  *
  * @example
  * ```ts
- * const user: ServiceUser = { id, name: 'worker', auth: 'key', roles: {}, orgId, clientId: id };
+ * const user: ServiceUser = { id, name: 'worker', auth: 'key', roles: {}, grants: {}, orgId, clientId: id, active: true, accessTokenType: 'opaque' };
  * ```
  */
 export interface ServiceUser {
@@ -19,10 +19,18 @@ export interface ServiceUser {
   auth: 'key' | 'secret' | 'pat';
   /** Role → ids of the granting organizations. */
   roles: Record<string, string[]>;
+  /** ZITADEL keeps one user grant per granting organization: org id → grant id. */
+  grants: Record<string, string>;
   /** Resource owner organization. */
   orgId: string;
   /** The oidc-provider client its tokens carry (`client_id` at introspection). */
   clientId: string;
+  /** False once deactivated: its tokens introspect inactive and it gets no new ones. */
+  active: boolean;
+  /** Opaque tokens from oidc-provider, or JWTs the kit signs itself. */
+  accessTokenType: 'opaque' | 'jwt';
+  /** `auth: 'pat'`: the token and its id (the `tokenId` of `user.pat.removed`). */
+  pat?: { value: string; tokenId: string };
 }
 
 /**
@@ -78,6 +86,18 @@ export class Directory {
   addUser(user: ServiceUser): void {
     this.users.set(user.id, user);
     this.usersByClientId.set(user.clientId, user);
+  }
+
+  /** Forgets the user, its keys and its client id (its tokens then introspect inactive). */
+  removeUser(user: ServiceUser): void {
+    this.users.delete(user.id);
+    this.usersByClientId.delete(user.clientId);
+    for (const [keyId, key] of this.keys) if (key.userId === user.id) this.keys.delete(keyId);
+  }
+
+  /** The user whose PAT this is. */
+  userByPat(value: string): ServiceUser | undefined {
+    return [...this.users.values()].find((user) => user.pat?.value === value);
   }
 
   addKey(keyId: string, userId: string, publicKey: KeyObject): void {

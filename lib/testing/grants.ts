@@ -6,6 +6,7 @@
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { errors, type KoaContextWithOIDC, type Next, type Provider } from 'oidc-provider';
 import type { Directory, ServiceUser } from './directory';
+import type { JwtAccessTokens } from './jwt-access-tokens';
 import { audienceFor, normalizeScope } from './zitadel-claims';
 
 /**
@@ -37,7 +38,11 @@ interface GrantContext {
   provider: Provider;
   directory: Directory;
   accessTokenTtlSeconds: number;
+  jwtAccessTokens: JwtAccessTokens;
 }
+
+// What ZITADEL answers to any refused JWT-bearer assertion today (zitadel#12692).
+const REFUSED_ASSERTION = { error: 'server_error', error_description: 'Errors.Internal' };
 
 /**
  * Registers both grants on the provider (client credentials replaces the
@@ -45,7 +50,7 @@ interface GrantContext {
  *
  * @example
  * ```ts
- * registerServiceUserGrants({ provider, directory, accessTokenTtlSeconds: 3600 });
+ * registerServiceUserGrants({ provider, directory, accessTokenTtlSeconds: 3600, jwtAccessTokens });
  * ```
  */
 export function registerServiceUserGrants(grant: GrantContext): void {
@@ -97,9 +102,22 @@ async function jwtBearer(grant: GrantContext, ctx: KoaContextWithOIDC): Promise<
   if (typeof assertion !== 'string' || !assertion) {
     throw new errors.InvalidRequest("missing required parameter 'assertion'");
   }
-  const user = await verifyAssertion(grant, assertion);
-  const client = await provider.Client.find(user.clientId);
+  let user: ServiceUser;
+  try {
+    user = await verifyAssertion(grant, assertion);
+  } catch (error) {
+    // The reason goes to the issuer's log (logLevel 'errors'), the client sees ZITADEL's answer.
+    provider.emit('grant.error', ctx, error);
+    ctx.status = 500;
+    ctx.body = REFUSED_ASSERTION;
+    return;
+  }
   const scope = normalizeScope(ctx.oidc.params?.scope);
+  if (user.accessTokenType === 'jwt') {
+    ctx.body = await jwtTokenResponse(grant, user, user.clientId, scope);
+    return;
+  }
+  const client = await provider.Client.find(user.clientId);
   const token = new provider.AccessToken({
     accountId: user.id,
     client,
@@ -116,13 +134,17 @@ async function clientCredentials(grant: GrantContext, ctx: KoaContextWithOIDC): 
   const { provider, directory, accessTokenTtlSeconds } = grant;
   const client = ctx.oidc.client;
   const user = directory.userByClientId(client?.clientId);
-  if (!client || user?.auth !== 'secret') {
+  if (!client || user?.auth !== 'secret' || !user.active) {
     throw new errors.CustomOIDCProviderError(
       'unauthorized_client',
-      'client credentials are for service users with a client secret',
+      'client credentials are for active service users with a client secret',
     );
   }
   const scope = normalizeScope(ctx.oidc.params?.scope);
+  if (user.accessTokenType === 'jwt') {
+    ctx.body = await jwtTokenResponse(grant, user, client.clientId, scope);
+    return;
+  }
   const token = new provider.ClientCredentials({
     client,
     scope,
@@ -145,6 +167,7 @@ async function verifyAssertion(grant: GrantContext, assertion: string): Promise<
   const key = directory.keyById(keyId);
   const user = directory.userById(key?.userId);
   if (!key || !user) throw invalidGrant('assertion signed with an unknown key (kid)');
+  if (!user.active) throw invalidGrant('the service user is deactivated');
   try {
     await jwtVerify(assertion, key.publicKey, {
       algorithms: ASSERTION_ALGORITHMS,
@@ -161,6 +184,18 @@ async function verifyAssertion(grant: GrantContext, assertion: string): Promise<
 
 function invalidGrant(description: string) {
   return new errors.CustomOIDCProviderError('invalid_grant', description);
+}
+
+async function jwtTokenResponse(
+  grant: GrantContext,
+  user: ServiceUser,
+  clientId: string,
+  scope: string,
+) {
+  const expiresIn = grant.accessTokenTtlSeconds;
+  const aud = audienceFor(clientId, scope);
+  const token = await grant.jwtAccessTokens.mint({ user, clientId, scope, aud, expiresIn });
+  return tokenResponse(token, expiresIn, scope);
 }
 
 function tokenResponse(accessToken: string, expiresIn: number, scope: string) {

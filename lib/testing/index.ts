@@ -3,59 +3,32 @@
  * for tests, benches and the demo. It runs oidc-provider (an optional peer
  * dependency) in a child process, so it works inside jest's sandbox and
  * under any test runner.
+ *
+ * @packageDocumentation
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IssuerChild } from './issuer-child';
-import type {
-  ApplicationKeyFile,
-  Latency,
-  LocalZitadelOptions,
-  ServiceUserCredentials,
-  ServiceUserOptions,
-} from './types';
+import type { IssuerMethods, MethodName } from './ipc-protocol';
+import type { LocalZitadel, LocalZitadelOptions, ServiceUserCredentials } from './types';
 
 export type {
   ApplicationKeyFile,
+  CallCounts,
+  EventTarget,
+  EventTargetOptions,
+  Fault,
+  FaultOptions,
   Latency,
+  LocalZitadel,
+  LocalZitadelEndpoint,
+  LocalZitadelEventType,
   LocalZitadelOptions,
   ServiceUserCredentials,
   ServiceUserKeyFile,
   ServiceUserOptions,
 } from './types';
-
-/**
- * A running local ZITADEL.
- *
- * @example
- * ```ts
- * const zitadel = await startLocalZitadel();
- * const app = express().use(zitadelAuth({ issuer: zitadel.issuer, key: zitadel.apiKeyPath }));
- * const { pat } = await zitadel.createServiceUser({ name: 'cron', roles: { reader: ['org-1'] }, auth: 'pat' });
- * await zitadel.close();
- * ```
- */
-export interface LocalZitadel {
-  /** `http://127.0.0.1:<port>`, no trailing slash. */
-  issuer: string;
-  projectId: string;
-  /** Key file of the project's API app (private_key_jwt at introspection), PKCS#1 as ZITADEL writes it. */
-  apiKeyFile: ApplicationKeyFile;
-  /** The same key file on disk (removed on close). */
-  apiKeyPath: string;
-  /** A second API app of the same project, authenticating with client_secret_basic. */
-  apiClientId: string;
-  apiClientSecret: string;
-  /** The issuer's child process. */
-  pid: number;
-  /** Creates a service user of the project with roles in the given organizations. */
-  createServiceUser(options: ServiceUserOptions): Promise<ServiceUserCredentials>;
-  /** Delays every introspection answer by `ms` (or uniform random in `[min, max]`). */
-  setLatency(ms: Latency): Promise<void>;
-  /** Kills the issuer and removes its temp files; the process is gone when it resolves. Idempotent. */
-  close(): Promise<void>;
-}
 
 /**
  * Starts a local ZITADEL-compatible issuer on 127.0.0.1 with a random port.
@@ -90,6 +63,9 @@ export async function startLocalZitadel(options: LocalZitadelOptions = {}): Prom
     return path;
   };
 
+  const call = async <M extends MethodName>(method: M, params: IssuerMethods[M]['params']) => {
+    await child.request(method, params);
+  };
   let closing: Promise<void> | undefined;
   return {
     ...info,
@@ -108,6 +84,19 @@ export async function startLocalZitadel(options: LocalZitadelOptions = {}): Prom
     async setLatency(ms) {
       await child.request('setLatency', ms);
     },
+    injectFault: (fault, faultOptions) =>
+      call('injectFault', { fault, ...(faultOptions ? { options: faultOptions } : {}) }),
+    clearFaults: () => call('clearFaults', null),
+    calls: () => child.request('calls', null),
+    resetCalls: () => call('resetCalls', null),
+    revokeToken: (token) => call('revokeToken', token),
+    deactivateUser: (userId) => call('deactivateUser', userId),
+    reactivateUser: (userId) => call('reactivateUser', userId),
+    removeUser: (userId) => call('removeUser', userId),
+    setRoles: (userId, roles) => call('setRoles', { userId, roles }),
+    addEventTarget: (target) => child.request('addEventTarget', target),
+    rotateSigningKey: () => child.request('rotateSigningKey', null),
+    removeSigningKey: (kid) => call('removeSigningKey', kid),
     close() {
       closing ??= child.close().then(() => {
         process.off('exit', removeTempDir);

@@ -5,6 +5,11 @@
  */
 import type {
   ApplicationKeyFile,
+  CallCounts,
+  EventTarget,
+  EventTargetOptions,
+  Fault,
+  FaultOptions,
   Latency,
   ServiceUserCredentials,
   ServiceUserOptions,
@@ -55,6 +60,18 @@ export interface IssuerMethods {
     result: Omit<ServiceUserCredentials, 'keyPath'>;
   };
   setLatency: { params: Latency; result: null };
+  injectFault: { params: { fault: Fault; options?: FaultOptions }; result: null };
+  clearFaults: { params: null; result: null };
+  calls: { params: null; result: CallCounts };
+  resetCalls: { params: null; result: null };
+  revokeToken: { params: string; result: null };
+  deactivateUser: { params: string; result: null };
+  reactivateUser: { params: string; result: null };
+  removeUser: { params: string; result: null };
+  setRoles: { params: { userId: string; roles: Record<string, string[]> }; result: null };
+  addEventTarget: { params: EventTargetOptions; result: EventTarget };
+  rotateSigningKey: { params: null; result: string };
+  removeSigningKey: { params: string; result: null };
 }
 
 /**

@@ -19,18 +19,39 @@ function send(message: IssuerMessage): void {
   process.send?.(message);
 }
 
-async function serve(issuer: LocalIssuer, request: IssuerRequest): Promise<unknown> {
-  switch (request.method) {
-    case 'createServiceUser':
-      return issuer.createServiceUser(
-        request.params as IssuerMethods['createServiceUser']['params'],
-      );
-    case 'setLatency':
-      issuer.setLatency(request.params as IssuerMethods['setLatency']['params']);
-      return null;
-    default:
-      throw new Error(`unknown method ${String(request.method)}`);
-  }
+type Handlers = {
+  [M in keyof IssuerMethods]: (
+    params: IssuerMethods[M]['params'],
+  ) => IssuerMethods[M]['result'] | Promise<IssuerMethods[M]['result']>;
+};
+
+/** One handler per method; state changes resolve after their events were delivered. */
+function handlers(issuer: LocalIssuer): Handlers {
+  const done = () => null;
+  return {
+    createServiceUser: (options) => issuer.createServiceUser(options),
+    setLatency: (latency) => (issuer.setLatency(latency), null),
+    injectFault: ({ fault, options }) => (issuer.injectFault(fault, options), null),
+    clearFaults: () => (issuer.clearFaults(), null),
+    calls: () => issuer.calls(),
+    resetCalls: () => (issuer.resetCalls(), null),
+    revokeToken: (token) => issuer.revokeToken(token).then(done),
+    deactivateUser: (userId) => issuer.deactivateUser(userId).then(done),
+    reactivateUser: (userId) => issuer.reactivateUser(userId).then(done),
+    removeUser: (userId) => issuer.removeUser(userId).then(done),
+    setRoles: ({ userId, roles }) => issuer.setRoles(userId, roles).then(done),
+    addEventTarget: (options) => issuer.addEventTarget(options),
+    rotateSigningKey: () => issuer.rotateSigningKey(),
+    removeSigningKey: (kid) => (issuer.removeSigningKey(kid), null),
+  };
+}
+
+async function serve(table: Handlers, request: IssuerRequest): Promise<unknown> {
+  const handler = Object.hasOwn(table, request.method)
+    ? (table[request.method] as (params: unknown) => unknown)
+    : undefined;
+  if (!handler) throw new Error(`unknown method ${String(request.method)}`);
+  return handler(request.params);
 }
 
 async function main(): Promise<void> {
@@ -42,8 +63,9 @@ async function main(): Promise<void> {
     process.send?.(failed, () => process.exit(1));
     return;
   }
+  const table = handlers(issuer);
   process.on('message', (request: IssuerRequest) => {
-    serve(issuer, request).then(
+    serve(table, request).then(
       (result) => send({ type: 'response', id: request.id, result }),
       (error: Error) => send({ type: 'response', id: request.id, error: error.message }),
     );

@@ -35,8 +35,18 @@ declare module 'oidc-provider' {
     readonly aud?: string | string[];
     /** Seconds the token lives. */
     readonly expiration: number;
+    /** The token's id (for an opaque token: its value). */
+    readonly jti: string;
+    readonly iat: number;
     /** Stores the token and resolves to its opaque value. */
     save(): Promise<string>;
+    destroy(): Promise<void>;
+  }
+
+  /** A token model: constructor plus the lookup by value. */
+  export interface TokenModel {
+    new (init: TokenInit): Token;
+    find(value: string): Promise<Token | undefined>;
   }
 
   export interface OIDCContext {
@@ -53,6 +63,9 @@ declare module 'oidc-provider' {
     get(field: string): string;
     is(...types: string[]): string | false | null;
     body: unknown;
+    status: number;
+    set(field: string, value: string): void;
+    remove(field: string): void;
     readonly oidc: OIDCContext;
   }
 
@@ -83,8 +96,8 @@ declare module 'oidc-provider' {
   export class Provider {
     constructor(issuer: string, configuration?: Record<string, unknown>);
     readonly issuer: string;
-    readonly AccessToken: new (init: TokenInit) => Token;
-    readonly ClientCredentials: new (init: TokenInit) => Token;
+    readonly AccessToken: TokenModel;
+    readonly ClientCredentials: TokenModel;
     readonly Client: {
       find(id: string): Promise<Client | undefined>;
       readonly adapter: Adapter;
@@ -96,6 +109,7 @@ declare module 'oidc-provider' {
       handler: (ctx: KoaContextWithOIDC) => Promise<void>,
       params?: string[],
     ): void;
+    emit(event: string, ...args: unknown[]): boolean;
     on(event: string, listener: (ctx: KoaContextWithOIDC, error: OIDCProviderError) => void): this;
   }
 }

@@ -39,11 +39,21 @@ export async function createServiceUser(
   options: ServiceUserOptions,
 ): Promise<Omit<ServiceUserCredentials, 'keyPath'>> {
   const { provider, directory, nextId } = env;
-  const { name, auth, roles, orgId } = validate(directory, options);
+  const { name, auth, roles, orgId, accessTokenType } = validate(directory, options);
   const userId = nextId();
   // As ZITADEL: client-credentials users authenticate with their name, the others' tokens carry their id.
   const clientId = auth === 'secret' ? name : userId;
-  const user: ServiceUser = { id: userId, name, auth, roles, orgId, clientId };
+  const user: ServiceUser = {
+    id: userId,
+    name,
+    auth,
+    roles,
+    grants: grantIds(roles, nextId),
+    orgId,
+    clientId,
+    active: true,
+    accessTokenType,
+  };
   const publicClient = {
     client_id: clientId,
     token_endpoint_auth_method: 'none',
@@ -74,14 +84,16 @@ export async function createServiceUser(
 
   await registerClient(provider, directory, { ...publicClient, grant_types: [] });
   directory.addUser(user);
-  const pat = await new provider.AccessToken({
+  const token = new provider.AccessToken({
     accountId: userId,
     clientId,
     scope: patScope(directory.projectId),
     aud: [userId, directory.projectId],
     gty: 'personal_access_token',
     expiresIn: env.patTtlSeconds,
-  }).save();
+  });
+  const pat = await token.save();
+  user.pat = { value: pat, tokenId: nextId() };
   return { userId, pat };
 }
 
@@ -104,8 +116,51 @@ export async function registerClient(
   directory.reserveClientId(metadata.client_id);
 }
 
+/**
+ * One user grant per organization that granted roles, as ZITADEL stores them.
+ *
+ * @example
+ * ```ts
+ * grantIds({ reader: ['org-1'], admin: ['org-1', 'org-2'] }, nextId); // { 'org-1': '…', 'org-2': '…' }
+ * ```
+ */
+export function grantIds(
+  roles: Record<string, string[]>,
+  nextId: () => string,
+  existing: Record<string, string> = {},
+): Record<string, string> {
+  const orgIds = new Set(Object.values(roles).flat());
+  return Object.fromEntries([...orgIds].map((orgId) => [orgId, existing[orgId] ?? nextId()]));
+}
+
+/**
+ * Checks a roles map (role → organization ids).
+ *
+ * @example
+ * ```ts
+ * validRoles({ reader: ['org-1'] }); // returns it
+ * ```
+ */
+export function validRoles(roles: unknown): Record<string, string[]> {
+  const valid =
+    typeof roles === 'object' &&
+    roles !== null &&
+    !Array.isArray(roles) &&
+    Object.values(roles).every(
+      (orgIds) => Array.isArray(orgIds) && orgIds.every((id) => typeof id === 'string' && id),
+    );
+  if (!valid) throw new Error('roles must map each role to a list of organization ids');
+  return roles as Record<string, string[]>;
+}
+
 function validate(directory: Directory, options: ServiceUserOptions): Required<ServiceUserOptions> {
-  const { name, auth, roles = {}, orgId = DEFAULT_ORG.id } = options ?? {};
+  const {
+    name,
+    auth,
+    roles = {},
+    orgId = DEFAULT_ORG.id,
+    accessTokenType = 'opaque',
+  } = options ?? {};
   if (typeof name !== 'string' || !/^[\w.@-]+$/.test(name)) {
     throw new Error('name must be a non-empty string of letters, digits, _ . @ -');
   }
@@ -115,13 +170,9 @@ function validate(directory: Directory, options: ServiceUserOptions): Required<S
   if (directory.isNameTaken(name) || (auth === 'secret' && directory.isClientIdTaken(name))) {
     throw new Error(`a service user or client named ${name} exists already`);
   }
-  const validRoles =
-    typeof roles === 'object' &&
-    roles !== null &&
-    Object.values(roles).every(
-      (orgIds) => Array.isArray(orgIds) && orgIds.every((id) => typeof id === 'string' && id),
-    );
-  if (!validRoles) throw new Error('roles must map each role to a list of organization ids');
   if (typeof orgId !== 'string' || !orgId) throw new Error('orgId must be a non-empty string');
-  return { name, auth, roles, orgId };
+  if (accessTokenType !== 'opaque' && accessTokenType !== 'jwt') {
+    throw new Error("accessTokenType must be 'opaque' or 'jwt'");
+  }
+  return { name, auth, roles: validRoles(roles), orgId, accessTokenType };
 }

@@ -2,10 +2,18 @@
  * ZITADEL's reserved scopes and the token claims they unlock: the project
  * audience, project roles per organization and the resource owner.
  */
-import { orgDomain, orgName, type ServiceUser } from './directory';
+import { orgDomain, orgName } from './directory';
 
 const ROLES_SCOPE = 'urn:zitadel:iam:org:projects:roles';
-const RESOURCE_OWNER_SCOPE = 'urn:zitadel:iam:user:resourceowner';
+/**
+ * The scope that unlocks the resource owner claims.
+ *
+ * @example
+ * ```ts
+ * if (scopes.has(RESOURCE_OWNER_SCOPE)) Object.assign(claims, resourceOwnerClaims(user.orgId));
+ * ```
+ */
+export const RESOURCE_OWNER_SCOPE = 'urn:zitadel:iam:user:resourceowner';
 const PROJECT_AUDIENCE_SCOPE = /^urn:zitadel:iam:org:project:id:([^:\s]+):aud$/;
 
 /**
@@ -59,41 +67,52 @@ export function audienceFor(clientId: string, scope: string): string[] {
 }
 
 /**
- * The claims ZITADEL adds to a service user's token (and so to the
- * introspection answer), gated by the scopes the token was issued for.
+ * The role claims ZITADEL puts in a JWT access token (and in every
+ * introspection answer): generic and project-specific, when the user has roles.
  *
  * @example
  * ```ts
- * const extra = zitadelClaims(user, token.scope, projectId);
+ * const claims = { ...projectRoleClaims(user.roles, projectId) };
  * ```
  */
-export function zitadelClaims(
-  user: ServiceUser,
-  scope: string | undefined,
+export function projectRoleClaims(
+  roles: Record<string, string[]>,
   projectId: string,
 ): Record<string, unknown> {
-  const scopes = new Set((scope ?? '').split(' '));
-  const claims: Record<string, unknown> = {
-    sub: user.id,
-    username: user.name,
-    preferred_username: user.name,
-    name: user.name,
+  const granted = Object.fromEntries(Object.entries(roles).filter(([, orgIds]) => orgIds.length));
+  if (Object.keys(granted).length === 0) return {};
+  const claim = roleClaim(granted);
+  return {
+    'urn:zitadel:iam:org:project:roles': claim,
+    [`urn:zitadel:iam:org:project:${projectId}:roles`]: claim,
   };
-  if (scopes.has(ROLES_SCOPE)) {
-    const roles = roleClaim(user.roles);
-    claims['urn:zitadel:iam:org:project:roles'] = roles;
-    claims[`urn:zitadel:iam:org:project:${projectId}:roles`] = roles;
-  }
-  if (scopes.has(RESOURCE_OWNER_SCOPE)) {
-    claims['urn:zitadel:iam:user:resourceowner:id'] = user.orgId;
-    claims['urn:zitadel:iam:user:resourceowner:name'] = orgName(user.orgId);
-    claims['urn:zitadel:iam:user:resourceowner:primary_domain'] = orgDomain(user.orgId);
-  }
-  return claims;
 }
 
-/** `{ role: { orgId: domain } }`, ZITADEL's shape of project roles. */
-function roleClaim(roles: Record<string, string[]>): Record<string, Record<string, string>> {
+/**
+ * `urn:zitadel:iam:user:resourceowner:{id,name,primary_domain}`.
+ *
+ * @example
+ * ```ts
+ * resourceOwnerClaims('org-9')['urn:zitadel:iam:user:resourceowner:primary_domain']; // 'org-9.localhost'
+ * ```
+ */
+export function resourceOwnerClaims(orgId: string): Record<string, string> {
+  return {
+    'urn:zitadel:iam:user:resourceowner:id': orgId,
+    'urn:zitadel:iam:user:resourceowner:name': orgName(orgId),
+    'urn:zitadel:iam:user:resourceowner:primary_domain': orgDomain(orgId),
+  };
+}
+
+/**
+ * `{ role: { orgId: domain } }`, ZITADEL's shape of project roles.
+ *
+ * @example
+ * ```ts
+ * roleClaim({ reader: ['org-1'] }); // { reader: { 'org-1': 'org-1.localhost' } }
+ * ```
+ */
+export function roleClaim(roles: Record<string, string[]>): Record<string, Record<string, string>> {
   return Object.fromEntries(
     Object.entries(roles).map(([role, orgIds]) => [
       role,

@@ -9,18 +9,28 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Provider, type Client, type KoaContextWithOIDC, type Token } from 'oidc-provider';
+import { createAdmin, grantChanges, type Admin } from './admin';
 import { Directory, PROJECT_NAME } from './directory';
+import { EventTargets } from './event-targets';
+import { createFrontDoor, type FrontDoor } from './front-door';
 import {
   attributeJwtBearerToPublicClient,
   JWT_BEARER_CLIENT_ID,
   registerServiceUserGrants,
 } from './grants';
+import { zitadelIntrospection } from './introspection-answer';
 import type { IssuerInfo, IssuerSettings } from './ipc-protocol';
+import { JwtAccessTokens } from './jwt-access-tokens';
 import { createIdGenerator, generateRsaKey, newClientSecret, type GeneratedKey } from './keys';
 import { createMapAdapter } from './map-adapter';
 import { createServiceUser, registerClient } from './service-users';
-import type { Latency, ServiceUserCredentials, ServiceUserOptions } from './types';
-import { zitadelClaims } from './zitadel-claims';
+import type {
+  EventTarget,
+  EventTargetOptions,
+  Latency,
+  ServiceUserCredentials,
+  ServiceUserOptions,
+} from './types';
 
 /**
  * ZITADEL's endpoint paths (discovery stays at `/.well-known/openid-configuration`).
@@ -51,10 +61,13 @@ const ERROR_EVENTS = ['grant.error', 'introspection.error', 'revocation.error', 
  * await issuer.close();
  * ```
  */
-export interface LocalIssuer {
+export interface LocalIssuer extends Admin, Omit<FrontDoor, 'handle'> {
   info: IssuerInfo;
   createServiceUser(options: ServiceUserOptions): Promise<Omit<ServiceUserCredentials, 'keyPath'>>;
   setLatency(latency: Latency): void;
+  addEventTarget(options: EventTargetOptions): EventTarget;
+  rotateSigningKey(): Promise<string>;
+  removeSigningKey(kid: string): void;
   close(): Promise<void>;
 }
 
@@ -75,11 +88,20 @@ export async function startIssuer(settings: IssuerSettings): Promise<LocalIssuer
   const server = createServer();
   const issuer = await listen(server);
   let latency: Latency = 0;
+  const signingKid = nextId();
+  const jwtAccessTokens = new JwtAccessTokens({
+    issuer,
+    projectId: directory.projectId,
+    nextId,
+    initialKey: signingKey,
+    initialKid: signingKid,
+  });
+  const eventTargets = new EventTargets({ instanceId: nextId(), actorId: nextId() });
 
   const provider = new Provider(issuer, {
     adapter: createMapAdapter(),
     routes: ZITADEL_ROUTES,
-    jwks: { keys: [{ ...signingKey.privateJwk, kid: nextId(), alg: 'RS256', use: 'sig' }] },
+    jwks: { keys: [{ ...signingKey.privateJwk, kid: signingKid, alg: 'RS256', use: 'sig' }] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     extraClientMetadata: { properties: ['zitadel_project_id'] },
@@ -103,16 +125,26 @@ export async function startIssuer(settings: IssuerSettings): Promise<LocalIssuer
       AccessToken: settings.accessTokenTtlSeconds,
       ClientCredentials: settings.accessTokenTtlSeconds,
     },
+    // Client-credentials tokens have no account: their subject is the service user.
     extraTokenClaims: (_ctx: unknown, token: Token) => {
       const user = directory.userById(token.accountId) ?? directory.userByClientId(token.clientId);
-      return user ? zitadelClaims(user, token.scope, directory.projectId) : undefined;
+      return user ? { sub: user.id } : undefined;
     },
   });
   registerServiceUserGrants({
     provider,
     directory,
     accessTokenTtlSeconds: settings.accessTokenTtlSeconds,
+    jwtAccessTokens,
   });
+  provider.use(
+    zitadelIntrospection({
+      path: ZITADEL_ROUTES.introspection,
+      issuer,
+      directory,
+      lookupJwt: (token) => jwtAccessTokens.lookup(token),
+    }),
+  );
   provider.use(async (ctx, next) => {
     if (ctx.method === 'POST' && ctx.path === ZITADEL_ROUTES.introspection) {
       await sleep(pickDelay(latency));
@@ -121,13 +153,44 @@ export async function startIssuer(settings: IssuerSettings): Promise<LocalIssuer
   });
   provider.use(attributeJwtBearerToPublicClient(ZITADEL_ROUTES.token));
   if (settings.logLevel === 'errors') logErrors(provider);
-  server.on('request', provider.callback());
+  const frontDoor = createFrontDoor({
+    paths: {
+      introspection: ZITADEL_ROUTES.introspection,
+      token: ZITADEL_ROUTES.token,
+      keys: ZITADEL_ROUTES.jwks,
+      discovery: '/.well-known/openid-configuration',
+    },
+    jwks: () => jwtAccessTokens.jwks(),
+    next: provider.callback(),
+  });
+  server.on('request', frontDoor.handle);
 
   const info = await registerProjectApps(provider, directory, nextId, issuer, apiKey);
   const env = { provider, directory, nextId, patTtlSeconds: settings.patTtlSeconds };
+  const emit = (events: Parameters<EventTargets['emit']>[0]) => eventTargets.emit(events);
+  const admin = createAdmin({
+    provider,
+    directory,
+    nextId,
+    findJwt: (token) => jwtAccessTokens.find(token),
+    emit,
+  });
   return {
     info,
-    createServiceUser: (options) => createServiceUser(env, options),
+    ...admin,
+    injectFault: frontDoor.injectFault,
+    clearFaults: frontDoor.clearFaults,
+    calls: frontDoor.calls,
+    resetCalls: frontDoor.resetCalls,
+    async createServiceUser(options) {
+      const credentials = await createServiceUser(env, options);
+      const user = directory.userById(credentials.userId);
+      if (user) await emit(grantChanges(directory.projectId, user, {}));
+      return credentials;
+    },
+    addEventTarget: (options) => eventTargets.add(options),
+    rotateSigningKey: () => jwtAccessTokens.rotate(),
+    removeSigningKey: (kid) => jwtAccessTokens.remove(kid),
     setLatency(value) {
       latency = validLatency(value);
     },

@@ -7,6 +7,7 @@ import { ConfigError, IntrospectionUnavailableError } from '../errors';
 import { isPlainObject, parseJson, parseRetryAfter } from './encoding';
 import { BodyTooLargeError, readBoundedText, RequestFailure, send } from './http';
 import { loadOnce } from './load-once';
+import { traceHttp, type ReportHttpResult } from '../telemetry/http-tracing';
 
 /**
  * What we need from the discovery document.
@@ -21,6 +22,8 @@ export interface ProviderMetadata {
   issuer: string;
   introspectionEndpoint: string;
   tokenEndpoint?: string;
+  /** `jwks_uri`: the issuer's signing keys (local JWT verification). */
+  jwksUri?: string;
 }
 
 /**
@@ -60,6 +63,8 @@ export interface DiscoveryOptions {
  */
 export interface Discovery {
   get(): Promise<ProviderMetadata>;
+  /** Whether the metadata is at hand (configured, or fetched once): `health().discovery.ok`. */
+  loaded(): boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -92,18 +97,28 @@ export function createDiscovery(options: DiscoveryOptions): Discovery {
       introspectionEndpoint: options.introspectionEndpoint ?? `${base}/oauth/v2/introspect`,
       tokenEndpoint: options.tokenEndpoint ?? `${base}/oauth/v2/token`,
     });
-    return { get: () => metadata };
+    return { get: () => metadata, loaded: () => true };
   }
 
-  const metadata = loadOnce(() => fetchMetadata(options), {
-    retryIntervalMs: options.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS,
-    now: options.now ?? Date.now,
-  });
-  return { get: metadata.get };
+  const url = `${withoutTrailingSlash(options.issuer)}/.well-known/openid-configuration`;
+  const metadata = loadOnce(
+    () =>
+      traceHttp({ kind: 'discovery', endpoint: url, attempt: 1 }, (report) =>
+        fetchMetadata(url, options, report),
+      ),
+    {
+      retryIntervalMs: options.retryIntervalMs ?? DEFAULT_RETRY_INTERVAL_MS,
+      now: options.now ?? Date.now,
+    },
+  );
+  return { get: metadata.get, loaded: () => metadata.value() !== undefined };
 }
 
-async function fetchMetadata(options: DiscoveryOptions): Promise<ProviderMetadata> {
-  const url = `${withoutTrailingSlash(options.issuer)}/.well-known/openid-configuration`;
+async function fetchMetadata(
+  url: string,
+  options: DiscoveryOptions,
+  report: ReportHttpResult,
+): Promise<ProviderMetadata> {
   const unreachable = (why: string, retryAfterSeconds?: number) =>
     new IntrospectionUnavailableError(`discovery at ${url} unreachable: ${why}`, {
       retryAfterSeconds,
@@ -123,6 +138,7 @@ async function fetchMetadata(options: DiscoveryOptions): Promise<ProviderMetadat
       options.signal,
     );
     const { response } = exchange;
+    report({ status: response.status });
     if (response.status < 200 || response.status > 299) {
       exchange.discard();
       const retryAfter = parseRetryAfter(response.headers.get('retry-after'), Date.now());
@@ -137,7 +153,12 @@ async function fetchMetadata(options: DiscoveryOptions): Promise<ProviderMetadat
 
   const document = parseJson(text);
   if (!isPlainObject(document)) throw invalid('is not a JSON object');
-  const { issuer, introspection_endpoint: introspection, token_endpoint: token } = document;
+  const {
+    issuer,
+    introspection_endpoint: introspection,
+    token_endpoint: token,
+    jwks_uri: jwks,
+  } = document;
   if (typeof issuer !== 'string') throw invalid('has no issuer', 'issuer');
   if (withoutTrailingSlash(issuer) !== withoutTrailingSlash(options.issuer)) {
     throw invalid(`names another issuer (${issuer}) than the configured one`, 'issuer');
@@ -149,6 +170,7 @@ async function fetchMetadata(options: DiscoveryOptions): Promise<ProviderMetadat
     issuer,
     introspectionEndpoint: introspection,
     tokenEndpoint: typeof token === 'string' && token !== '' ? token : undefined,
+    jwksUri: typeof jwks === 'string' && jwks !== '' ? jwks : undefined,
   };
 }
 

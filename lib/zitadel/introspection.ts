@@ -15,6 +15,8 @@ import {
   type Exchange,
 } from './http';
 import type { SigningKey } from './key-file';
+import { withReason } from '../telemetry/decision';
+import { traceHttp, type ReportHttpResult } from '../telemetry/http-tracing';
 
 /**
  * How we authenticate to the introspection endpoint.
@@ -110,7 +112,7 @@ export async function introspectToken(
   options: IntrospectionCallOptions,
 ): Promise<Record<string, unknown>> {
   for (let attempt = 0; ; attempt++) {
-    const outcome = await attemptOnce(token, options);
+    const outcome = await attemptOnce(token, options, attempt + 1);
     if ('answer' in outcome) return outcome.answer;
     if (!outcome.retryable || attempt >= options.retries) throw outcome.error;
     try {
@@ -123,10 +125,26 @@ export async function introspectToken(
 
 type Outcome = { answer: Record<string, unknown> } | { error: Error; retryable: boolean };
 
-async function attemptOnce(token: string, options: IntrospectionCallOptions): Promise<Outcome> {
+async function attemptOnce(
+  token: string,
+  options: IntrospectionCallOptions,
+  attempt: number,
+): Promise<Outcome> {
   if (options.signal?.aborted) return { error: aborted(), retryable: false };
   const request = await buildRequest(token, options);
   options.onAttempt?.();
+  return traceHttp(
+    { kind: 'introspection', endpoint: options.endpoint, attempt },
+    (report) => exchangeOnce(request, options, report),
+    (outcome) => ('error' in outcome ? outcome.error : undefined),
+  );
+}
+
+async function exchangeOnce(
+  request: Awaited<ReturnType<typeof buildRequest>>,
+  options: IntrospectionCallOptions,
+  report: ReportHttpResult,
+): Promise<Outcome> {
   let exchange: Exchange;
   try {
     exchange = await send(
@@ -140,6 +158,18 @@ async function attemptOnce(token: string, options: IntrospectionCallOptions): Pr
     return fromFailure(error as RequestFailure);
   }
 
+  const { status } = exchange.response;
+  const outcome = await answerOf(exchange, options, request.secrets);
+  report('answer' in outcome ? { status, active: outcome.answer.active === true } : { status });
+  return outcome;
+}
+
+/** Maps a response to an answer or one of our errors, by its status. */
+async function answerOf(
+  exchange: Exchange,
+  options: IntrospectionCallOptions,
+  secrets: string[],
+): Promise<Outcome> {
   const { status, headers } = exchange.response;
   const retryAfterSeconds = retryAfterOf(headers.get('retry-after'));
   const unavailable = (description: string, retryable = false): Outcome => ({
@@ -148,7 +178,7 @@ async function attemptOnce(token: string, options: IntrospectionCallOptions): Pr
   });
 
   if (status === 200) return readAnswer(exchange);
-  if (status === 400 || status === 401) return rejection(exchange, options, request.secrets);
+  if (status === 400 || status === 401) return rejection(exchange, options, secrets);
   exchange.discard();
   if ((status === 429 || status === 503) && retryAfterSeconds !== undefined) {
     const error = new ServerBusyError(
@@ -255,7 +285,7 @@ async function rejection(
   const error = new ConfigError(`ZITADEL rejected our client authentication (${what}) - ${hint}`, {
     field: options.auth.method === 'private_key_jwt' ? 'key' : 'clientSecret',
   });
-  return { error, retryable: false };
+  return { error: withReason(error, 'client_auth_rejected'), retryable: false };
 }
 
 function fromFailure(failure: RequestFailure): Outcome {

@@ -4,11 +4,13 @@
  * token, cached until shortly before they expire.
  */
 import { ConfigError, IntrospectionUnavailableError, TokenRequestError } from '../errors';
+import { explainRefusedAssertion } from './refused-assertion';
 import { signJwtBearerAssertion } from './assertion';
 import { createDiscovery } from './discovery';
 import { basicCredentials, isPlainObject, parseJson, redactSecrets } from './encoding';
 import { BodyTooLargeError, readBoundedText, RequestFailure, send, type Exchange } from './http';
 import { loadKeyFile, type KeySource, type ServiceAccountKey } from './key-file';
+import { traceHttp, type ReportHttpResult } from '../telemetry/http-tracing';
 
 /**
  * Options of {@link serviceUserTokenSource}: `issuer` and exactly one of
@@ -41,6 +43,7 @@ export interface ServiceUserTokenSourceOptions {
   refreshSkewSeconds?: number;
   /** Per request; default 5000. */
   timeoutMs?: number;
+  /** The fetch for discovery and the token endpoint (custom CA, proxy); default the global fetch. */
   fetch?: typeof fetch;
   /** Clock in ms since the epoch, for cache decisions and assertion timestamps alike. */
   now?: () => number;
@@ -56,6 +59,7 @@ export interface ServiceUserTokenSourceOptions {
  * ```
  */
 export interface TokenSource {
+  /** An access token, reused until shortly before it expires. */
   getToken(): Promise<string>;
   /** `Bearer <token>`, for an `Authorization` header. */
   authorizationHeader(): Promise<string>;
@@ -204,7 +208,12 @@ function createRequester(options: ServiceUserTokenSourceOptions, grant: Requeste
       ...(authorization && { authorization }),
     };
     const init = { method: 'POST', headers, body: form };
-    return requestToken(metadata.tokenEndpoint, init, options, secrets);
+    const endpoint = metadata.tokenEndpoint;
+    return traceHttp({ kind: 'token', endpoint, attempt: 1 }, (report) =>
+      requestToken(endpoint, init, options, secrets, report),
+    ).catch((error: unknown) => {
+      throw explainRefusedAssertion(error, params.grant_type);
+    });
   };
 }
 
@@ -249,6 +258,7 @@ async function requestToken(
   init: RequestInit,
   options: ServiceUserTokenSourceOptions,
   secrets: string[],
+  report: ReportHttpResult,
 ): Promise<{ token: string; expiresInMs: number }> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const unreachable = (failure: unknown) =>
@@ -264,6 +274,7 @@ async function requestToken(
     throw unreachable(failure);
   }
   const { status } = exchange.response;
+  report({ status });
   if (status >= 300 && status < 400) {
     exchange.discard();
     const description = 'the token endpoint redirected; redirects are not followed';

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { IntrospectionUnavailableError } from '../../../lib/errors';
-import { FLEET_LINK } from '../../../lib/fleet-flow';
+import { TEST_FLEET_LINK } from '../../../lib/fleet-flow';
 import { createIntrospector, type Introspector } from '../../../lib/introspector';
 import type { IntrospectorOptions } from '../../../lib/options';
 import type { ScriptedZitadel } from '../../helpers/scripted-zitadel';
@@ -37,7 +37,7 @@ export async function startReplicas(
         clientId: 'api@project',
         clientSecret: 'secret',
         retries: 0,
-        [FLEET_LINK]: link,
+        [TEST_FLEET_LINK]: link,
         ...options,
       } as IntrospectorOptions);
       await introspector.ready();

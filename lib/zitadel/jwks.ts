@@ -1,0 +1,217 @@
+/**
+ * The issuer's JSON Web Key Set for local JWT verification: fetched over the
+ * introspector's own wire (pool, timeout, close signal), kept per its
+ * `Cache-Control: max-age` (60 s – 24 h), refetched at most once per cooldown
+ * for an unknown `kid`, and the last good set kept for up to 24 h while the
+ * JWKS cannot be fetched.
+ */
+import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { IntrospectionUnavailableError } from '../errors';
+import type { Logger } from '../logger';
+import { isPlainObject, parseJson } from './encoding';
+import { BodyTooLargeError, readBoundedText, RequestFailure, send } from './http';
+
+/**
+ * Options of {@link createJwks}.
+ *
+ * @example
+ * ```ts
+ * const options: JwksOptions = { uri: async () => `${issuer}/oauth/v2/keys`, timeoutMs: 5000, cooldownMs: 30_000 };
+ * ```
+ */
+export interface JwksOptions {
+  /** Where the set lives: `jwt.jwksUri` or discovery's `jwks_uri`. */
+  uri: () => Promise<string>;
+  fetch?: typeof fetch;
+  timeoutMs: number;
+  /** An unknown `kid` (or a failed fetch) refetches at most this often. */
+  cooldownMs: number;
+  /** Ends a fetch in flight (the introspector's `close()`). */
+  signal?: AbortSignal;
+  now?: () => number;
+  logger?: Logger;
+}
+
+/**
+ * What {@link Jwks.keysFor} finds: the key set to verify with, or that the
+ * freshly fetched set has no key of that `kid` (the token's fault: 401).
+ *
+ * @example
+ * ```ts
+ * const found: KeyLookup = await jwks.keysFor(kid);
+ * if (found === 'unknown') reject('unknown kid');
+ * ```
+ */
+export type KeyLookup = { getKey: JWTVerifyGetKey } | 'unknown';
+
+/**
+ * The key set; see {@link createJwks}.
+ *
+ * @example
+ * ```ts
+ * const found = await jwks.keysFor(kid);
+ * ```
+ */
+export interface Jwks {
+  /**
+   * The set holding `kid`. Rejects with IntrospectionUnavailableError when no
+   * set younger than 24 h could be had, or when the set lacks `kid` and the
+   * JWKS cannot be fetched (an outage, not the token's fault).
+   */
+  keysFor(kid: string): Promise<KeyLookup>;
+  /** Fetches the set now (the introspector's `ready()`). */
+  ready(): Promise<void>;
+  /** Drops the set; later calls fail as the close signal says. */
+  close(): void;
+}
+
+const MIN_MAX_AGE_MS = 60_000;
+const MAX_AGE_MS = 24 * 3600_000;
+/** ZITADEL's own `max-age` for `/oauth/v2/keys`; used when the answer names none. */
+const DEFAULT_MAX_AGE_MS = 300_000;
+/** How long the last good set serves while the JWKS cannot be fetched. */
+const LAST_GOOD_MS = 24 * 3600_000;
+
+interface KeySet {
+  getKey: JWTVerifyGetKey;
+  kids: Map<string, JWK>;
+  fetchedAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Creates the JWKS cache. A successful fetch replaces the whole set, so a key
+ * the issuer removed stops verifying; keys live in a `Map` by `kid` (never a
+ * plain object), and no `kid` is ever logged.
+ *
+ * @example
+ * ```ts
+ * const jwks = createJwks({ uri: async () => jwksUri, timeoutMs: 5000, cooldownMs: 30_000 });
+ * const found = await jwks.keysFor(header.kid);
+ * if (found !== 'unknown') await jwtVerify(token, found.getKey, { algorithms });
+ * ```
+ */
+export function createJwks(options: JwksOptions): Jwks {
+  const now = options.now ?? Date.now;
+  let current: KeySet | undefined;
+  let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  // Apart from lastAttemptAt: a set fetched by ready() a moment ago must not
+  // keep a freshly rotated key out for a whole cooldown.
+  let lastUnknownKidFetchAt = Number.NEGATIVE_INFINITY;
+  let lastFailure: IntrospectionUnavailableError | undefined;
+  let inFlight: Promise<void> | undefined;
+
+  function refresh(): Promise<void> {
+    inFlight ??= fetchSet()
+      .then(
+        (set) => {
+          current = set;
+          lastFailure = undefined;
+        },
+        (error: IntrospectionUnavailableError) => {
+          lastFailure = error;
+          options.logger?.warn(`JWKS: ${error.message}`);
+        },
+      )
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  }
+
+  async function fetchSet(): Promise<KeySet> {
+    lastAttemptAt = now();
+    const uri = await options.uri();
+    const unreachable = (why: string) =>
+      new IntrospectionUnavailableError(`JWKS at ${uri} unreachable: ${why}`);
+    let text: string;
+    let maxAgeMs: number;
+    try {
+      const exchange = await send(
+        options.fetch ?? globalThis.fetch,
+        uri,
+        { method: 'GET', headers: { accept: 'application/json' } },
+        options.timeoutMs,
+        options.signal,
+      );
+      const { response } = exchange;
+      if (response.status < 200 || response.status > 299) {
+        exchange.discard();
+        throw unreachable(`HTTP ${response.status}`);
+      }
+      maxAgeMs = maxAgeOf(response.headers.get('cache-control'));
+      text = await exchange.read(readBoundedText);
+    } catch (error) {
+      if (error instanceof IntrospectionUnavailableError) throw error;
+      if (error instanceof BodyTooLargeError) throw unreachable('larger than 1 MiB');
+      throw unreachable((error as RequestFailure).detail);
+    }
+    const kids = keysOf(parseJson(text));
+    if (!kids) throw unreachable('not a JWKS (a JSON object with a keys array)');
+    const set: JSONWebKeySet = { keys: [...kids.values()] };
+    const fetchedAt = now();
+    return { getKey: createLocalJWKSet(set), kids, fetchedAt, expiresAt: fetchedAt + maxAgeMs };
+  }
+
+  const usable = (at: number) =>
+    current !== undefined && at - current.fetchedAt <= LAST_GOOD_MS ? current : undefined;
+  const mayRetry = (at: number, since = lastAttemptAt) => at - since >= options.cooldownMs;
+  const outage = () =>
+    lastFailure ?? new IntrospectionUnavailableError('JWKS not available (no key set fetched yet)');
+
+  return {
+    async keysFor(kid) {
+      if (options.signal?.aborted) {
+        throw new IntrospectionUnavailableError('the introspector is closed');
+      }
+      // Expired (or never fetched): refetch, unless a failure is too recent.
+      const stale = !current || now() >= current.expiresAt;
+      if (stale && (!lastFailure || mayRetry(now()))) await refresh();
+      let set = usable(now());
+      if (!set) throw outage();
+      if (set.kids.has(kid)) return { getKey: set.getKey };
+      // A set fetched for this very call is as fresh as it gets.
+      const justFetched = stale && !lastFailure;
+      if (
+        !justFetched &&
+        mayRetry(now(), lastUnknownKidFetchAt) &&
+        (!lastFailure || mayRetry(now()))
+      ) {
+        lastUnknownKidFetchAt = now();
+        await refresh();
+        set = usable(now());
+        if (!set) throw outage();
+        if (set.kids.has(kid)) return { getKey: set.getKey };
+      }
+      // The set lacks the kid: the token's fault, unless we could not ask.
+      if (lastFailure) throw outage();
+      return 'unknown';
+    },
+    async ready() {
+      if (!current) await refresh();
+      if (!usable(now())) throw outage();
+    },
+    close() {
+      current = undefined;
+    },
+  };
+}
+
+/** `max-age` of a Cache-Control header, within 60 s – 24 h. */
+function maxAgeOf(header: string | null): number {
+  const match = header ? /(?:^|[,\s])max-age=(\d+)/i.exec(header) : null;
+  if (!match) return DEFAULT_MAX_AGE_MS;
+  return Math.min(MAX_AGE_MS, Math.max(MIN_MAX_AGE_MS, Number(match[1]) * 1000));
+}
+
+/** The keys of a JWKS document by `kid`; keys without a `kid` cannot match our tokens. */
+function keysOf(document: unknown): Map<string, JWK> | undefined {
+  if (!isPlainObject(document) || !Array.isArray(document.keys)) return undefined;
+  const kids = new Map<string, JWK>();
+  for (const key of document.keys) {
+    if (isPlainObject(key) && typeof key.kid === 'string' && typeof key.kty === 'string') {
+      kids.set(key.kid, key as JWK);
+    }
+  }
+  return kids;
+}
