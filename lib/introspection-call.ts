@@ -87,24 +87,29 @@ export function createIntrospectionCall(
     }
     let source: DecisionSource = 'introspection';
     try {
-      const decision = await throughFleet(fleet.flight(), key, {
-        peer: async () => {
-          // A refresh takes the peer's answer only when it is newer than what it holds.
-          const peer = cache && (await (background ? adopt(key) : cache.getShared(key)));
-          if (!peer) return undefined;
-          if (!background) counters.peerAnswered++;
-          source = 'peer';
-          return peer.active ? peer.value : ({ active: false, reason: 'inactive' } as const);
+      const decision = await throughFleet(
+        fleet.flight(),
+        key,
+        {
+          peer: async () => {
+            // A refresh takes the peer's answer only when it is newer than what it holds.
+            const peer = cache && (await (background ? adopt(key) : cache.getShared(key)));
+            if (!peer) return undefined;
+            if (!background) counters.peerAnswered++;
+            source = 'peer';
+            return peer.active ? peer.value : ({ active: false, reason: 'inactive' } as const);
+          },
+          call: (startedAt) =>
+            introspectNow(key, token, cache?.begin(startedAt), admission, background),
+          outage: (seconds) =>
+            new IntrospectionUnavailableError('introspection failed on another replica', {
+              retryAfterSeconds: seconds,
+            }),
+          retryAfterOf: (error) =>
+            error instanceof IntrospectionUnavailableError ? error.retryAfterSeconds : undefined,
         },
-        call: (startedAt) =>
-          introspectNow(key, token, cache?.begin(startedAt), admission, background),
-        outage: (seconds) =>
-          new IntrospectionUnavailableError('introspection failed on another replica', {
-            retryAfterSeconds: seconds,
-          }),
-        retryAfterOf: (error) =>
-          error instanceof IntrospectionUnavailableError ? error.retryAfterSeconds : undefined,
-      });
+        { refresh: background },
+      );
       // A peer's answer: ZITADEL answered (ends the admission if the call did not).
       admission.succeeded();
       return { decision, source };

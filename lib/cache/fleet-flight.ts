@@ -37,7 +37,11 @@ export type Turn =
  * ```
  */
 export interface FleetFlight {
-  claim(key: string): Promise<Turn>;
+  /**
+   * `refresh`: the store already holds an older value for `key` (refresh-ahead),
+   * so a loser waits for the holder's outcome or the lock's end, not for a value.
+   */
+  claim(key: string, options?: { refresh?: boolean }): Promise<Turn>;
 }
 
 const POLL_MS = 100;
@@ -96,6 +100,7 @@ export function createFleetFlight(
   const waitForHolder = async (
     key: string,
     ear: ReturnType<typeof listen>,
+    refresh: boolean,
   ): Promise<Turn | 'free' | 'alone'> => {
     const until = options.now() + options.waitMs;
     for (;;) {
@@ -109,22 +114,23 @@ export function createFleetFlight(
       } catch {
         return 'alone'; // Redis unavailable: introspect on our own.
       }
-      if (state.value !== undefined) return { kind: 'stored' };
-      if (!(state.lockTtl > 0)) return 'free';
+      if (state.value !== undefined && !refresh) return { kind: 'stored' };
+      // A refresh's holder is gone: its answer, if any, is in the store now.
+      if (!(state.lockTtl > 0)) return refresh ? { kind: 'stored' } : 'free';
       if (options.now() >= until) return 'alone';
       await ear.pause(POLL_MS);
     }
   };
 
   return {
-    async claim(key) {
+    async claim(key, claimOptions) {
       // Listening before the lock attempt: the holder's message cannot slip by.
       const ear = listen(key);
       try {
         for (let attempt = 1; ; attempt++) {
           const lock: FleetLock = await coordinator.lock(key);
           if (lock.won) return holderTurn(coordinator, key, lock);
-          const next = await waitForHolder(key, ear);
+          const next = await waitForHolder(key, ear, claimOptions?.refresh === true);
           if (next === 'alone' || (next === 'free' && attempt >= MAX_LOCK_ATTEMPTS)) {
             return { kind: 'call', startedAt: lock.startedAt, finish: async () => undefined };
           }
@@ -185,8 +191,10 @@ export async function throughFleet<T>(
     /** The Retry-After of an outage error, `undefined` for any other failure. */
     retryAfterOf(error: unknown): number | undefined;
   },
+  /** A refresh-ahead of a value the store still holds (see {@link FleetFlight.claim}). */
+  claimOptions?: { refresh?: boolean },
 ): Promise<T> {
-  const turn = await flight?.claim(key);
+  const turn = await flight?.claim(key, claimOptions);
   if (turn?.kind === 'outage') throw handlers.outage(turn.retryAfter);
   if (turn?.kind === 'stored') {
     const answer = await handlers.peer();
