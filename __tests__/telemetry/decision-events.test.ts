@@ -258,6 +258,33 @@ describe('refusals by the middleware (stage authenticate)', () => {
     ]);
     expect(events.decisions).toHaveLength(2);
   });
+
+  it('429 without Retry-After → a back-off circuit (cause backoff), then circuit_open', async () => {
+    scripted.answer('limited-1', { status: 429 });
+    scripted.answer('limited-2', { json: activeAnswer() });
+    const app = appWith(scriptedAuth());
+    await request(app).get('/me').set(bearer('limited-1')).expect(503);
+    expect(events.circuit).toEqual([{ state: 'open', seconds: 1, cause: 'backoff' }]);
+    events.clear();
+    await request(app).get('/me').set(bearer('limited-2')).expect(503);
+    expect(onlyAuthenticate()).toMatchObject({ status: 503, reason: 'circuit_open' });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    events.clear();
+    await request(app).get('/me').set(bearer('limited-2')).expect(200);
+    expect(events.circuit).toEqual([{ state: 'closed', cause: 'backoff' }]);
+  });
+
+  it('over maxIntrospectionsPerSecond → 503 shed', async () => {
+    scripted.answer('budget-1', { json: activeAnswer() });
+    const app = appWith(scriptedAuth({ maxIntrospectionsPerSecond: 1 }));
+    // The budget is per second: start early in one, so both calls fall in it.
+    while (Date.now() % 1000 > 200) await new Promise((resolve) => setTimeout(resolve, 10));
+    await request(app).get('/me').set(bearer('budget-1')).expect(200);
+    events.clear();
+    const response = await request(app).get('/me').set(bearer('budget-2')).expect(503);
+    expect(response.headers['retry-after']).toBe('1');
+    expect(onlyAuthenticate()).toMatchObject({ status: 503, reason: 'shed', source: 'none' });
+  });
 });
 
 describe('refusals by a guard (stage authorize)', () => {
