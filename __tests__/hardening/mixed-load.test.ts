@@ -130,7 +130,9 @@ describeWithRedis('memory cache + a Redis tier shared by two instances', () => {
       keys.push(...(batch as string[]));
     }
     expect(keys.length).toBeGreaterThanOrEqual(population.callers.length);
-    for (const key of keys) expect(key).toMatch(new RegExp(`^${prefix}[A-Za-z0-9_-]{43}$`));
+    // The fleet's layout: `<prefix>{<scope>}<kind>:<hash or HMAC>` (value, index, lock…).
+    const fleetKey = new RegExp(`^${prefix}\\{[A-Za-z0-9_-]{22}\\}(?:[a-z]+:)+[A-Za-z0-9_-]{43}$`);
+    for (const key of keys) expect(key).toMatch(fleetKey);
     const values = (await ioredis.mget(keys)).join('\n');
     for (const key of keys) scan.text('Redis key', key);
     scan.text('Redis values', values);
