@@ -16,6 +16,9 @@ import { deadline } from './deadline';
 /** How long a lock lives without renewal (DESIGN: `SET … NX PX 2000`). */
 export const LOCK_MS = 2_000;
 
+/** How long owner, jti and fleet-wide eviction markers last (24 h). */
+const MARKER_MS = 24 * 3600 * 1000;
+
 /**
  * What {@link createCoordinator} needs.
  *
@@ -108,6 +111,11 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
   // Owner ids arrive as HMACs already (the envelope's id()); never a raw subject.
   const owned = (kind: 'subject' | 'session', id: string): string => `${kind}:${id}`;
   const px = String(Math.ceil(options.tombstoneMs));
+  // Subject, session, jti and fleet-wide markers are what keep an evicted
+  // value (evictAll deletes nothing) and an evicted JWT (verified locally
+  // without a call) refused, so they outlive any cached value and any token
+  // they cover: ZITADEL's access tokens live 12 h by default.
+  const markerPx = String(Math.max(Math.ceil(options.tombstoneMs), MARKER_MS));
 
   const run = (script: LuaScript, keys: string[], args: string[]): Promise<unknown> =>
     deadline(redis.run(script, keys, args), timeoutMs);
@@ -257,7 +265,7 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
     async evictOwner(owner) {
       const name =
         'subject' in owner ? owned('subject', owner.subject) : owned('session', owner.session);
-      const at = Number(await run(scripts.TOMBSTONE, [key(`tomb:${name}`)], [px]));
+      const at = Number(await run(scripts.TOMBSTONE, [key(`tomb:${name}`)], [markerPx]));
       const members = await run(scripts.INDEX_MEMBERS, [key(name)], []);
       const names = Array.isArray(members) ? members.filter((m) => typeof m === 'string') : [];
       await evictKeys(names);
@@ -265,11 +273,11 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
     },
 
     async evictJti(jti) {
-      return Number(await run(scripts.TOMBSTONE, [key(`tomb:jti:${jti}`)], [px]));
+      return Number(await run(scripts.TOMBSTONE, [key(`tomb:jti:${jti}`)], [markerPx]));
     },
 
     async evictAll() {
-      return Number(await run(scripts.TOMBSTONE, [key('epoch')], [px]));
+      return Number(await run(scripts.TOMBSTONE, [key('epoch')], [markerPx]));
     },
 
     async evictedAt({ jti, subject }) {

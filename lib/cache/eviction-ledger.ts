@@ -73,8 +73,15 @@ const PRUNE_ABOVE = 1024;
  */
 export function createEvictionLedger(options: {
   retainMs: number;
+  /**
+   * How long subject, jti and fleet-wide marks last (default `retainMs`):
+   * longer, since they also keep an evicted JWT verified without a call
+   * refused until its `exp`.
+   */
+  markerRetainMs?: number;
   now: () => number;
 }): EvictionLedger {
+  const markerRetainMs = Math.max(options.retainMs, options.markerRetainMs ?? 0);
   let generation = 0;
   let all: Mark | undefined;
   const keys = new Map<string, Mark>();
@@ -109,16 +116,18 @@ export function createEvictionLedger(options: {
 
     evict(target, at) {
       generation++;
-      const mark = { generation, at, forgetAt: options.now() + options.retainMs };
+      const clock = options.now();
+      const mark = { generation, at, forgetAt: clock + options.retainMs };
+      const marker = { generation, at, forgetAt: clock + markerRetainMs };
       if ('key' in target) {
         record(keys, target.key, mark);
-        if (target.jti !== undefined) record(jtis, target.jti, mark);
+        if (target.jti !== undefined) record(jtis, target.jti, marker);
       } else if ('subject' in target) {
-        record(subjects, target.subject, mark);
+        record(subjects, target.subject, marker);
       } else if (!all || at >= all.at) {
-        all = mark;
+        all = marker;
       } else {
-        all = { ...mark, at: all.at };
+        all = { ...marker, at: all.at };
       }
     },
 

@@ -144,7 +144,11 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
   const index = createSubjectIndex(memory.has, options.maxEntries);
   const ledger =
     options.ledger ??
-    createEvictionLedger({ retainMs: options.maxTtlSeconds * 1000 + 60_000, now });
+    createEvictionLedger({
+      retainMs: options.maxTtlSeconds * 1000 + 60_000,
+      markerRetainMs: 24 * 3600 * 1000,
+      now,
+    });
   const shared = options.shared ?? (options.store && plainTier(options.store, options));
   const ownerId = options.ownerId ?? ((_kind: string, raw: string) => raw);
   const subjectId = (claims: Record<string, unknown>): string =>
