@@ -1,5 +1,5 @@
 /**
- * The README's "Testing your API" examples, verbatim (kept in sync by hand): they must pass.
+ * The "Testing your API" examples of docs/testing.md, verbatim (kept in sync by hand): they must pass.
  */
 import express from 'express';
 import request from 'supertest';
