@@ -83,7 +83,11 @@ export interface Coordinator extends FleetLink {
   evictJti(jti: string): Promise<number>;
   evictAll(): Promise<number>;
   /** Latest Redis-side eviction time covering this jti or subject id (the epoch included). */
-  evictedAt(owner: { jti?: string; subject?: string }): Promise<number | undefined>;
+  evictedAt(owner: {
+    jti?: string;
+    subject?: string;
+    session?: string;
+  }): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -280,11 +284,12 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
       return Number(await run(scripts.TOMBSTONE, [key('epoch')], [markerPx]));
     },
 
-    async evictedAt({ jti, subject }) {
+    async evictedAt({ jti, subject, session }) {
       const keys = [
         key(`tomb:jti:${jti ?? '-'}`),
         key(`tomb:${owned('subject', subject ?? '-')}`),
         key('epoch'),
+        key(`tomb:${owned('session', session ?? '-')}`),
       ];
       const reply = await run(scripts.MARKERS, keys, []);
       const times = (Array.isArray(reply) ? reply : []).map(Number).filter((t) => t > 0);

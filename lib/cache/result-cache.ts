@@ -114,7 +114,7 @@ export interface ResultCache<V> {
   /** Removes the key from both tiers, stale copy included. */
   delete(key: string): Promise<void>;
   /** Drops from memory (stale copies included) and records the eviction at fleet time `at`. */
-  drop(target: EvictionTarget | { session: string }, at: number): void;
+  drop(target: EvictionTarget, at: number): void;
   /** Empties the memory tier; work in flight does not refill it. */
   clear?(): void;
   /** The eviction marks. */
@@ -281,6 +281,7 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
 
     drop(target, at) {
       if ('session' in target) {
+        ledger.evict(target, at);
         for (const key of index.take(target)) {
           ledger.evict({ key }, at);
           dropKey(key);
