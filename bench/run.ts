@@ -111,6 +111,7 @@ async function main(): Promise<void> {
     const base = {
       issuer: zitadel.issuer,
       apiKeyPath: zitadel.apiKeyPath,
+      projectId: zitadel.projectId,
       buildDir,
       jwksUri: jwtIssuer.jwksUri,
       introspectionEndpoint: `${zitadel.issuer}/oauth/v2/introspect`,

@@ -46,6 +46,8 @@ export interface ServerConfig {
   issuer: string;
   apiKeyPath: string;
   redisUrl?: string;
+  /** jwt-local / jwt-introspect: the project whose id the JWTs' `aud` carries. */
+  projectId?: string;
   /** jwt-local / jwt-introspect: the bench's own JWKS (see jwt-tokens.ts). */
   jwksUri?: string;
   /** jwt-local / jwt-introspect: the local ZITADEL's introspection endpoint (no discovery). */
@@ -85,7 +87,10 @@ async function main(): Promise<void> {
   app.get('/hello', (_req, res) => {
     res.send('hello world');
   });
-  if (config.variant === 'hit' || config.variant === 'same-shape') app.use(quietErrorHandler);
+  // jwt-*: a refusal answered quietly too (Express's default handler prints each one).
+  if (['hit', 'same-shape', 'jwt-local', 'jwt-introspect'].includes(config.variant)) {
+    app.use(quietErrorHandler);
+  }
 
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) =>
@@ -119,6 +124,7 @@ function authFor(serverConfig: ServerConfig): ZitadelAuthMiddleware | undefined 
       return zitadelAuth({
         ...base,
         introspectionEndpoint: serverConfig.introspectionEndpoint,
+        projectId: serverConfig.projectId,
         jwt:
           serverConfig.variant === 'jwt-local'
             ? { verify: 'local', jwksUri: serverConfig.jwksUri }
@@ -135,9 +141,14 @@ function authFor(serverConfig: ServerConfig): ZitadelAuthMiddleware | undefined 
 }
 
 /** The error handler `hit` and `same-shape` both mount (a success never reaches it). */
-const quietErrorHandler: express.ErrorRequestHandler = (error, _req, res, _next) => {
+function quietErrorHandler(
+  error: unknown,
+  _req: express.Request,
+  res: express.Response,
+  _next: express.NextFunction,
+): void {
   res.status((error as { status?: number }).status ?? 500).end();
-};
+}
 
 /** A no-op middleware with the own properties of a real `zitadelAuth` middleware. */
 function sameShapeNoop(): express.RequestHandler {
