@@ -42,9 +42,7 @@ export interface ReplicaConfig {
  * ```
  */
 export type ReplicaCommand =
-  | { type: 'evict'; token: string }
-  | { type: 'webhook'; signingKey: string }
-  | { type: 'stats' };
+  { type: 'evict'; token: string } | { type: 'webhook'; signingKey: string } | { type: 'stats' };
 
 const config = JSON.parse(process.argv[2]) as ReplicaConfig;
 const lib = loadPackage<typeof import('../lib')>(config.buildDir, 'index');
@@ -96,7 +94,10 @@ async function main(): Promise<void> {
         (error: Error) => send({ type: 'error', message: `evict: ${error.message}` }),
       );
     } else if (command.type === 'webhook') {
-      webhook = lib.zitadelEvents({ signingKey: command.signingKey, introspector: auth.introspector });
+      webhook = lib.zitadelEvents({
+        signingKey: command.signingKey,
+        introspector: auth.introspector,
+      });
       send({ type: 'result', result: 'webhook' });
     } else if (command.type === 'stats') {
       send({ type: 'stats', stats: { ...auth.introspector.stats() } as Record<string, number> });

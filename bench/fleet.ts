@@ -76,7 +76,12 @@ interface Replica {
  */
 export async function runFleet(
   zitadel: LocalZitadel,
-  options: { redisUrl: string; buildDir: string; tokens: readonly string[]; settings: FleetSettings },
+  options: {
+    redisUrl: string;
+    buildDir: string;
+    tokens: readonly string[];
+    settings: FleetSettings;
+  },
 ): Promise<FleetResult> {
   const { settings } = options;
   const prefix = `bench-fleet-${Date.now()}:`;
@@ -184,7 +189,10 @@ async function evictionTrials(
 ): Promise<number[]> {
   const samples: number[] = [];
   for (let trial = 0; trial < trials; trial++) {
-    const { userId, pat } = await zitadel.createServiceUser({ name: `evict-${trial}`, auth: 'pat' });
+    const { userId, pat } = await zitadel.createServiceUser({
+      name: `evict-${trial}`,
+      auth: 'pat',
+    });
     await acceptedEverywhere(replicas, agent, pat!);
     await zitadel.deactivateUser(userId);
     await acceptedEverywhere(replicas, agent, pat!); // still cached
@@ -248,7 +256,13 @@ async function refusedEverywhere(
 function get(port: number, token: string, agent: Agent): Promise<number> {
   return new Promise((resolve) => {
     const req = request(
-      { host: '127.0.0.1', port, path: '/api', agent, headers: { authorization: `Bearer ${token}` } },
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api',
+        agent,
+        headers: { authorization: `Bearer ${token}` },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));

@@ -292,7 +292,12 @@ function secondEditionVerdicts(results: Omit<BenchResults, 'targets'>): TargetVe
     },
   ];
   if ('skipped' in fleet) {
-    verdicts.push({ name: 'fleet', target: 'runs', measured: `skipped: ${fleet.skipped}`, met: false });
+    verdicts.push({
+      name: 'fleet',
+      target: 'runs',
+      measured: `skipped: ${fleet.skipped}`,
+      met: false,
+    });
   } else {
     verdicts.push(
       {
@@ -317,7 +322,12 @@ function secondEditionVerdicts(results: Omit<BenchResults, 'targets'>): TargetVe
   }
   verdicts.push(
     'skipped' in steadyStream
-      ? { name: 'steady-stream calls per TTL', target: '= 1', measured: `skipped: ${steadyStream.skipped}`, met: false }
+      ? {
+          name: 'steady-stream calls per TTL',
+          target: '= 1',
+          measured: `skipped: ${steadyStream.skipped}`,
+          met: false,
+        }
       : {
           name: 'steady-stream calls per TTL per fleet',
           target: '= 1',

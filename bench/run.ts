@@ -168,7 +168,9 @@ async function main(): Promise<void> {
         statsDuringRuns.set(name, addUp(statsDuringRuns.get(name), result.stats));
         log(`round ${round + 1} ${name}: ${Math.round(result.load.rps)} req/s`);
       }
-      for (const mode of round % 2 ? (['introspect', 'local'] as const) : (['local', 'introspect'] as const)) {
+      for (const mode of round % 2
+        ? (['introspect', 'local'] as const)
+        : (['local', 'introspect'] as const)) {
         const tokens =
           mode === 'local'
             ? jwtTokens.slice(round * jwtLocalPerRound, (round + 1) * jwtLocalPerRound)
@@ -388,7 +390,8 @@ async function coldRun(
     });
     const after = await stats(server);
     result.serverCpuMicrosPerRequest = (after.cpuMicros - before.cpuMicros) / result.requests;
-    if (result.failures) console.warn(`warning: ${server.name}: ${result.failures} failed requests`);
+    if (result.failures)
+      console.warn(`warning: ${server.name}: ${result.failures} failed requests`);
     return { result, calls: (await zitadel.calls()).introspection };
   } finally {
     await zitadel.setLatency(0);

@@ -155,7 +155,9 @@ function sameShapeNoop(): express.RequestHandler {
   const noop: express.RequestHandler = (_req, _res, next) => next();
   const real = zitadelAuth({ issuer: config.issuer, key: config.apiKeyPath });
   for (const key of Object.keys(real)) {
-    (noop as unknown as Record<string, unknown>)[key] = (real as unknown as Record<string, unknown>)[key];
+    (noop as unknown as Record<string, unknown>)[key] = (
+      real as unknown as Record<string, unknown>
+    )[key];
   }
   return noop;
 }

@@ -75,12 +75,19 @@ export async function runSteadyStream(
   try {
     await zitadel.setLatency(500);
     await Promise.all(
-      replicas.map((r) => load({ port: r.port, tokens: [options.token], connections: 1, amount: 1 })),
+      replicas.map((r) =>
+        load({ port: r.port, tokens: [options.token], connections: 1, amount: 1 }),
+      ),
     );
     await zitadel.resetCalls();
     const runs = await Promise.all(
       replicas.map((r) =>
-        load({ port: r.port, tokens: [options.token], connections: 10, duration: options.ttls * ttlSeconds }),
+        load({
+          port: r.port,
+          tokens: [options.token],
+          connections: 10,
+          duration: options.ttls * ttlSeconds,
+        }),
       ),
     );
     const calls = (await zitadel.calls()).introspection;
