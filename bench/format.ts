@@ -28,6 +28,7 @@ export function formatText(results: BenchResults): string {
     layerLine(results),
     `cold-burst: ${settings.burstSize} concurrent requests, one fresh token: introspection calls per round ${burst.rounds.map((r) => r.introspections).join(', ')}; all answered in ${burst.medianMs.toFixed(0)} ms (median)`,
     `micro: ${results.micro.hitMicroseconds.toFixed(2)} µs per cache hit through the middleware; ${Math.round(results.micro.assertionsPerSecond)} client assertions signed per second; ${Math.round(results.micro.heapBytesPerEntry)} heap bytes per cached entry (${results.micro.heapEntries} entries)`,
+    ...secondEditionLines(results),
     '',
     row(['target', 'wanted', 'measured', 'verdict']),
   );
@@ -131,6 +132,23 @@ function layerLine(results: BenchResults): string {
     `empty-layer: one Express middleware that only calls next() → ${(emptyRps / rpsOf(results, 'baseline')).toFixed(2)} of baseline (${signed(emptyCpu)} µs CPU/req); ` +
     `hit / empty-layer → ${(hitRps / emptyRps).toFixed(2)} (${signed(hitCpu)} µs CPU/req for the middleware's own work)`
   );
+}
+
+/** jwt-cold, telemetry, fleet and steady-stream, one line each. */
+function secondEditionLines(results: BenchResults): string[] {
+  const { jwtCold, micro, fleet, steadyStream } = results;
+  const mode = (m: BenchResults['jwtCold']['local']) =>
+    `${Math.round(m.rps)} req/s, p99 ${m.latencyP99Ms.toFixed(0)} ms, ${m.introspectionCalls} introspection calls${m.failures ? `, ${m.failures} FAILED` : ''}`;
+  return [
+    `jwt-cold (${jwtCold.tokensPerRound.local} new JWTs per round, ZITADEL ${jwtCold.issuerLatencyMs} ms): local ${mode(jwtCold.local)}; introspect mode (${jwtCold.tokensPerRound.introspect} new kit tokens per round) ${mode(jwtCold.introspect)}`,
+    `telemetry (micro, sync hit loop): ${micro.telemetryNoneMicroseconds.toFixed(3)} µs nobody listening, ${micro.telemetrySubscribedMicroseconds.toFixed(3)} µs every channel subscribed`,
+    'skipped' in fleet
+      ? `fleet: skipped (${fleet.skipped})`
+      : `fleet (${fleet.replicas} processes, one redis-server): ${fleet.introspectionCalls} introspection calls for ${fleet.tokens} new tokens each sent to every replica at once, p50/p99 ${fleet.latencyP50Ms.toFixed(0)}/${fleet.latencyP99Ms.toFixed(0)} ms${fleet.failures ? `, ${fleet.failures} FAILED` : ''}; evict → refused elsewhere p50/p99 ${fleet.evictP50Ms.toFixed(1)}/${fleet.evictP99Ms.toFixed(1)} ms; deactivateUser → refused everywhere (webhook) p50/p99/max ${fleet.webhookP50Ms.toFixed(1)}/${fleet.webhookP99Ms.toFixed(1)}/${fleet.webhookMaxMs.toFixed(1)} ms over ${fleet.trials} trials (bound without it: maxTtlSeconds ${fleet.maxTtlSeconds} s)`,
+    'skipped' in steadyStream
+      ? `steady-stream: skipped (${steadyStream.skipped})`
+      : `steady-stream: ${steadyStream.introspectionCalls} calls over ${steadyStream.ttls} TTLs (${steadyStream.callsPerTtl.toFixed(2)} per TTL), p99 ${steadyStream.latencyP99Ms} ms`,
+  ];
 }
 
 function signed(value: number): string {

@@ -4,7 +4,9 @@
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { LoadResult } from './load';
+import type { FleetResult } from './fleet';
 import type { MicroResult } from './micro';
+import type { SteadyStreamResult } from './steady-stream';
 import { median } from './stats';
 
 /**
@@ -18,10 +20,13 @@ import { median } from './stats';
 export const HTTP_VARIANTS = [
   'baseline',
   'empty-layer',
+  'same-shape',
   'hit',
+  'hit-telemetry',
   'hit-many',
   'no-cache',
   'redis-hit',
+  'jwt-hit',
 ] as const;
 export type HttpVariant = (typeof HTTP_VARIANTS)[number];
 
@@ -88,7 +93,42 @@ export interface BenchResults {
   variants: Record<HttpVariant, VariantResult>;
   coldBurst: { rounds: BurstRound[]; medianMs: number; maxIntrospections: number };
   micro: MicroResult;
+  /** Distinct JWTs each used once, ZITADEL slow: local verification vs introspect mode. */
+  jwtCold: JwtColdResult;
+  fleet: FleetResult | { skipped: string };
+  steadyStream: SteadyStreamResult;
   targets: TargetVerdict[];
+}
+
+/**
+ * jwt-cold: one measured run per mode per round.
+ *
+ * @example
+ * ```ts
+ * const ratio = results.jwtCold.local.rps / results.jwtCold.introspect.rps;
+ * ```
+ */
+export interface JwtColdResult {
+  tokensPerRound: { local: number; introspect: number };
+  issuerLatencyMs: number;
+  local: JwtColdMode;
+  introspect: JwtColdMode;
+}
+
+/**
+ * One mode of jwt-cold: medians over rounds, and the local ZITADEL's introspection calls.
+ *
+ * @example
+ * ```ts
+ * results.jwtCold.local.introspectionCalls; // revalidations while measured
+ * ```
+ */
+export interface JwtColdMode {
+  rps: number;
+  latencyP99Ms: number;
+  introspectionCalls: number;
+  failures: number;
+  rounds: LoadResult[];
 }
 
 /**
@@ -165,6 +205,9 @@ export function verdicts(results: Omit<BenchResults, 'targets'>): TargetVerdict[
     ratio('hit / baseline throughput', 'hit', 'baseline', 0.95),
     ratio('hit-many / baseline throughput', 'hit-many', 'baseline', 0.9),
     ratio('hit / no-cache throughput', 'hit', 'no-cache', 10),
+    ratio('hit / same-shape throughput (floor 0.93)', 'hit', 'same-shape', 0.97),
+    ratio('jwt-hit / hit throughput (within noise)', 'jwt-hit', 'hit', 0.95),
+    ...secondEditionVerdicts(results),
     {
       name: 'cold-burst introspection calls',
       target: '= 1',
@@ -226,4 +269,75 @@ export function roundsOf(
 export function cpuOf(results: Pick<BenchResults, 'variants'>, variant: HttpVariant): number {
   const result = results.variants[variant];
   return 'skipped' in result ? Number.NaN : result.serverCpuMicrosPerRequest;
+}
+
+/** Targets of issues 11–14: fleet, webhook, local JWTs, telemetry. */
+function secondEditionVerdicts(results: Omit<BenchResults, 'targets'>): TargetVerdict[] {
+  const { jwtCold, fleet, micro, steadyStream } = results;
+  const coldRatio = jwtCold.local.rps / jwtCold.introspect.rps;
+  const added = micro.telemetrySubscribedMicroseconds - micro.telemetryNoneMicroseconds;
+  const cpuAdded = cpuOf(results, 'hit-telemetry') - cpuOf(results, 'hit');
+  const verdicts: TargetVerdict[] = [
+    {
+      name: 'jwt-cold local / introspect throughput',
+      target: '≥ 20',
+      measured: `${coldRatio.toFixed(1)} (${Math.round(jwtCold.local.rps)} vs ${Math.round(jwtCold.introspect.rps)} req/s)`,
+      met: coldRatio >= 20,
+    },
+    {
+      name: 'telemetry: µs added per hit, every channel subscribed (micro)',
+      target: '≤ 1',
+      measured: `${added.toFixed(3)} (server CPU: ${signedFixed(cpuAdded)} µs/request)`,
+      met: added <= 1,
+    },
+  ];
+  if ('skipped' in fleet) {
+    verdicts.push({
+      name: 'fleet',
+      target: 'runs',
+      measured: `skipped: ${fleet.skipped}`,
+      met: false,
+    });
+  } else {
+    verdicts.push(
+      {
+        name: `fleet: introspection calls per distinct token (${fleet.replicas} replicas)`,
+        target: '= 1.00',
+        measured: `${fleet.callsPerToken.toFixed(3)} (${fleet.introspectionCalls} for ${fleet.tokens})`,
+        met: fleet.introspectionCalls === fleet.tokens && fleet.failures === 0,
+      },
+      {
+        name: 'fleet: eviction propagation p99',
+        target: '≤ 50 ms',
+        measured: `${fleet.evictP99Ms.toFixed(1)} ms (p50 ${fleet.evictP50Ms.toFixed(1)})`,
+        met: fleet.evictP99Ms <= 50,
+      },
+      {
+        name: 'webhook: deactivateUser → refused everywhere, p99',
+        target: `≪ maxTtlSeconds (${fleet.maxTtlSeconds} s)`,
+        measured: `${fleet.webhookP99Ms.toFixed(1)} ms (p50 ${fleet.webhookP50Ms.toFixed(1)}, ${fleet.trials} trials)`,
+        met: fleet.webhookP99Ms < fleet.maxTtlSeconds * 1000,
+      },
+    );
+  }
+  verdicts.push(
+    'skipped' in steadyStream
+      ? {
+          name: 'steady-stream calls per TTL',
+          target: '= 1',
+          measured: `skipped: ${steadyStream.skipped}`,
+          met: false,
+        }
+      : {
+          name: 'steady-stream calls per TTL per fleet',
+          target: '= 1',
+          measured: `${steadyStream.callsPerTtl.toFixed(2)} (p99 ${steadyStream.latencyP99Ms} ms)`,
+          met: steadyStream.callsPerTtl <= 1.001,
+        },
+  );
+  return verdicts;
+}
+
+function signedFixed(value: number): string {
+  return `${value >= 0 ? '+' : ''}${value.toFixed(2)}`;
 }

@@ -24,6 +24,9 @@ import type { BenchResults, BurstRound, HttpVariant, VariantResult } from './rep
 import type { ServerConfig, ServerVariant } from './server';
 import { median } from './stats';
 import { mintTokens } from './tokens';
+import { runFleet } from './fleet';
+import { startJwtIssuer } from './jwt-tokens';
+import { runSteadyStream } from './steady-stream';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -39,6 +42,19 @@ const settings = {
   tokens: quick ? 1000 : 10_000,
   burstSize: 500,
   issuerLatencyMs: 5,
+  /** jwt-cold: distinct self-minted JWTs in all (each used once), and kit tokens per introspect round. */
+  jwtTokens: quick ? 2000 : 50_000,
+  jwtIntrospectPerRound: quick ? 300 : 1000,
+  slowIssuerMs: 200,
+  fleet: {
+    replicas: 4,
+    tokens: quick ? 100 : 1000,
+    issuerLatencyMs: 200,
+    inFlightTokens: 25,
+    trials: quick ? 10 : 100,
+    maxTtlSeconds: 300,
+  },
+  steadyStreamTtls: quick ? 2 : 5,
 };
 const micro = quick
   ? { rounds: 3, hitIterations: 20_000, signSeconds: 0.3, heapEntries: 20_000 }
@@ -77,33 +93,61 @@ async function main(): Promise<void> {
   );
   const zitadel = await startLocalZitadel();
   const redis = await startRedis();
+  const jwtIssuer = await startJwtIssuer({ issuer: zitadel.issuer, projectId: zitadel.projectId });
   try {
     log(`local ZITADEL at ${zitadel.issuer}; minting ${settings.tokens} tokens`);
     const pool = await mintTokens(zitadel, settings.tokens + 2 + settings.rounds);
     const manyTokens = pool.slice(0, settings.tokens);
     const [hitToken, microToken, ...burstTokens] = pool.slice(settings.tokens);
+    log(`minting ${settings.jwtTokens + 1} ES256 JWTs with jose (jwt-cold, jwt-hit)`);
+    const [jwtHitToken, ...jwtTokens] = await jwtIssuer.mint(settings.jwtTokens + 1);
+    const jwtLocalPerRound = Math.floor(settings.jwtTokens / settings.rounds);
+    // Introspect mode needs tokens ZITADEL knows: the kit's, fresh to that server.
+    const introspectTokens = pool.slice(0, settings.jwtIntrospectPerRound * settings.rounds);
+    if (introspectTokens.length < settings.jwtIntrospectPerRound * settings.rounds) {
+      throw new Error('not enough kit tokens for jwt-cold introspect mode');
+    }
 
-    const base = { issuer: zitadel.issuer, apiKeyPath: zitadel.apiKeyPath, buildDir };
+    const base = {
+      issuer: zitadel.issuer,
+      apiKeyPath: zitadel.apiKeyPath,
+      projectId: zitadel.projectId,
+      buildDir,
+      jwksUri: jwtIssuer.jwksUri,
+      introspectionEndpoint: `${zitadel.issuer}/oauth/v2/introspect`,
+    };
     const redisUrl = 'url' in redis ? redis.url : undefined;
     if (!redisUrl) log(`redis-hit skipped: ${'skipped' in redis ? redis.skipped : ''}`);
     const plan: [HttpVariant | 'cold-burst', ServerVariant][] = [
       ['baseline', 'baseline'],
       ['empty-layer', 'empty-layer'],
+      ['same-shape', 'same-shape'],
       ['hit', 'hit'],
+      ['hit-telemetry', 'hit-telemetry'],
+      ['jwt-hit', 'jwt-local'],
       ['hit-many', 'hit'],
       ['no-cache', 'no-cache'],
       ...(redisUrl ? [['redis-hit', 'redis-hit'] as [HttpVariant, ServerVariant]] : []),
       ['cold-burst', 'hit'],
     ];
+    const coldPlan: [string, ServerVariant][] = [
+      ['jwt-cold-local', 'jwt-local'],
+      ['jwt-cold-introspect', 'jwt-introspect'],
+    ];
     const servers = new Map<string, Server>();
     for (const server of await Promise.all(
-      plan.map(([name, variant]) => startServer(name, { ...base, variant, redisUrl })),
+      [...plan, ...coldPlan].map(([name, variant]) =>
+        startServer(name, { ...base, variant, redisUrl }),
+      ),
     )) {
       servers.set(server.name, server);
     }
     // One token would let single-flight share most Redis reads: the store gets many, like hit-many.
     const many = new Set<string>(['hit-many', 'no-cache', 'redis-hit']);
-    const tokensOf = (name: HttpVariant) => (many.has(name) ? manyTokens : [hitToken]);
+    const tokensOf = (name: HttpVariant) =>
+      many.has(name) ? manyTokens : name === 'jwt-hit' ? [jwtHitToken] : [hitToken];
+    const jwtRuns = { local: [] as LoadResult[], introspect: [] as LoadResult[] };
+    const jwtCalls = { local: 0, introspect: 0 };
 
     for (const name of ['hit-many', 'redis-hit'].filter((name) => servers.has(name))) {
       log(`warming ${manyTokens.length} tokens in the ${name} server`);
@@ -124,6 +168,24 @@ async function main(): Promise<void> {
         statsDuringRuns.set(name, addUp(statsDuringRuns.get(name), result.stats));
         log(`round ${round + 1} ${name}: ${Math.round(result.load.rps)} req/s`);
       }
+      for (const mode of round % 2
+        ? (['introspect', 'local'] as const)
+        : (['local', 'introspect'] as const)) {
+        const tokens =
+          mode === 'local'
+            ? jwtTokens.slice(round * jwtLocalPerRound, (round + 1) * jwtLocalPerRound)
+            : introspectTokens.slice(
+                round * settings.jwtIntrospectPerRound,
+                (round + 1) * settings.jwtIntrospectPerRound,
+              );
+        const server = servers.get(`jwt-cold-${mode}`)!;
+        const { result, calls } = await coldRun(zitadel, server, tokens);
+        jwtRuns[mode].push(result);
+        jwtCalls[mode] += calls;
+        log(
+          `round ${round + 1} jwt-cold ${mode}: ${Math.round(result.rps)} req/s over ${tokens.length} new tokens, ${calls} introspection call(s)`,
+        );
+      }
       const cold = await coldBurstRound(zitadel, servers.get('cold-burst')!, burstTokens[round]);
       coldBurst.push(cold);
       log(
@@ -140,6 +202,31 @@ async function main(): Promise<void> {
       buildDir,
     });
     await Promise.all([...servers.values()].map((server) => stopChild(server.child)));
+
+    let fleet: BenchResults['fleet'] = { skipped: 'skipped' in redis ? redis.skipped : 'no Redis' };
+    if (redisUrl) {
+      log(
+        `fleet: ${settings.fleet.replicas} replica processes, ${settings.fleet.tokens} new tokens, ${settings.fleet.trials} eviction and webhook trials`,
+      );
+      fleet = await runFleet(zitadel, {
+        redisUrl,
+        buildDir,
+        tokens: manyTokens.slice(0, settings.fleet.tokens),
+        settings: settings.fleet,
+      });
+      log(
+        `fleet: ${fleet.callsPerToken.toFixed(3)} calls per token, p99 ${fleet.latencyP99Ms.toFixed(0)} ms; evict p99 ${fleet.evictP99Ms.toFixed(1)} ms; webhook p50/p99 ${fleet.webhookP50Ms.toFixed(1)}/${fleet.webhookP99Ms.toFixed(1)} ms`,
+      );
+    }
+    const steadyStream = redisUrl
+      ? await runSteadyStream(zitadel, {
+          redisUrl,
+          buildDir,
+          token: hitToken,
+          ttls: settings.steadyStreamTtls,
+        })
+      : { skipped: 'no Redis' };
+    if ('skipped' in steadyStream) log(`steady-stream skipped: ${steadyStream.skipped}`);
 
     const variants = Object.fromEntries(
       report.HTTP_VARIANTS.map((name): [HttpVariant, VariantResult] => {
@@ -180,6 +267,14 @@ async function main(): Promise<void> {
         maxIntrospections: Math.max(...coldBurst.map((r) => r.introspections)),
       },
       micro: microResult,
+      jwtCold: {
+        tokensPerRound: { local: jwtLocalPerRound, introspect: settings.jwtIntrospectPerRound },
+        issuerLatencyMs: settings.slowIssuerMs,
+        local: coldMode(jwtRuns.local, jwtCalls.local),
+        introspect: coldMode(jwtRuns.introspect, jwtCalls.introspect),
+      },
+      fleet,
+      steadyStream,
     };
     const results: BenchResults = { ...partial, targets: report.verdicts(partial) };
     writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
@@ -192,6 +287,7 @@ async function main(): Promise<void> {
     log(`done; results in ${resultsFile}`);
   } finally {
     await zitadel.close();
+    await jwtIssuer.close();
     if ('stop' in redis) await redis.stop();
   }
 }
@@ -274,6 +370,42 @@ async function coldBurstRound(
   } finally {
     await zitadel.setLatency(0);
   }
+}
+
+/** Every token once (ZITADEL slow), with the local ZITADEL's introspection calls meanwhile. */
+async function coldRun(
+  zitadel: LocalZitadel,
+  server: Server,
+  tokens: readonly string[],
+): Promise<{ result: LoadResult; calls: number }> {
+  await zitadel.setLatency(settings.slowIssuerMs);
+  try {
+    await zitadel.resetCalls();
+    const before = await stats(server);
+    const result = await load({
+      port: server.port,
+      tokens,
+      connections: settings.connections,
+      amount: tokens.length,
+    });
+    const after = await stats(server);
+    result.serverCpuMicrosPerRequest = (after.cpuMicros - before.cpuMicros) / result.requests;
+    if (result.failures)
+      console.warn(`warning: ${server.name}: ${result.failures} failed requests`);
+    return { result, calls: (await zitadel.calls()).introspection };
+  } finally {
+    await zitadel.setLatency(0);
+  }
+}
+
+function coldMode(rounds: LoadResult[], calls: number): BenchResults['jwtCold']['local'] {
+  return {
+    rps: median(rounds.map((r) => r.rps)),
+    latencyP99Ms: median(rounds.map((r) => r.latencyP99Ms)),
+    introspectionCalls: calls,
+    failures: rounds.reduce((sum, r) => sum + r.failures, 0),
+    rounds,
+  };
 }
 
 async function runMicro(config: MicroConfig): Promise<MicroResult> {

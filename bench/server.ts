@@ -6,6 +6,7 @@
  * Every variant serves the same hello-world route; only what runs in front
  * of it differs.
  */
+import { subscribe, tracingChannel } from 'node:diagnostics_channel';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import Redis from 'ioredis';
@@ -21,7 +22,16 @@ import type { ChildMessage } from './processes';
  * const variant: ServerVariant = 'redis-hit';
  * ```
  */
-export type ServerVariant = 'baseline' | 'empty-layer' | 'hit' | 'no-cache' | 'redis-hit';
+export type ServerVariant =
+  | 'baseline'
+  | 'empty-layer'
+  | 'same-shape'
+  | 'hit'
+  | 'hit-telemetry'
+  | 'no-cache'
+  | 'redis-hit'
+  | 'jwt-local'
+  | 'jwt-introspect';
 
 /**
  * What `bench/run.ts` passes in argv[2].
@@ -36,6 +46,12 @@ export interface ServerConfig {
   issuer: string;
   apiKeyPath: string;
   redisUrl?: string;
+  /** jwt-local / jwt-introspect: the project whose id the JWTs' `aud` carries. */
+  projectId?: string;
+  /** jwt-local / jwt-introspect: the bench's own JWKS (see jwt-tokens.ts). */
+  jwksUri?: string;
+  /** jwt-local / jwt-introspect: the local ZITADEL's introspection endpoint (no discovery). */
+  introspectionEndpoint?: string;
   /** The compiled package (see build.ts). */
   buildDir: string;
 }
@@ -57,15 +73,24 @@ async function main(): Promise<void> {
   const app = express();
   app.disable('x-powered-by');
   const auth = authFor(config);
+  if (config.variant === 'hit-telemetry') subscribeEveryChannel();
   if (auth) {
     await auth.introspector.ready();
     app.use(auth);
   }
   // What any middleware costs before doing anything: the floor under `hit`.
   if (config.variant === 'empty-layer') app.use((_req, _res, next) => next());
+  // `hit`'s exact shape with nothing inside: a no-op in the auth's mount, a
+  // function object carrying the same own properties (so V8 sees the same
+  // shape), and the same error-handler layer after the route.
+  if (config.variant === 'same-shape') app.use(sameShapeNoop());
   app.get('/hello', (_req, res) => {
     res.send('hello world');
   });
+  // jwt-*: a refusal answered quietly too (Express's default handler prints each one).
+  if (['hit', 'same-shape', 'jwt-local', 'jwt-introspect'].includes(config.variant)) {
+    app.use(quietErrorHandler);
+  }
 
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) =>
@@ -89,8 +114,22 @@ function authFor(serverConfig: ServerConfig): ZitadelAuthMiddleware | undefined 
     case 'baseline':
     case 'empty-layer':
       return undefined;
+    case 'same-shape':
+      return undefined;
     case 'hit':
+    case 'hit-telemetry':
       return zitadelAuth(base);
+    case 'jwt-local':
+    case 'jwt-introspect':
+      return zitadelAuth({
+        ...base,
+        introspectionEndpoint: serverConfig.introspectionEndpoint,
+        projectId: serverConfig.projectId,
+        jwt:
+          serverConfig.variant === 'jwt-local'
+            ? { verify: 'local', jwksUri: serverConfig.jwksUri }
+            : { verify: 'introspect' },
+      });
     case 'no-cache':
       return zitadelAuth({ ...base, cache: false });
     case 'redis-hit': {
@@ -99,4 +138,40 @@ function authFor(serverConfig: ServerConfig): ZitadelAuthMiddleware | undefined 
       return zitadelAuth({ ...base, cache: { maxEntries: 0, store: new RedisStore(client) } });
     }
   }
+}
+
+/** The error handler `hit` and `same-shape` both mount (a success never reaches it). */
+function quietErrorHandler(
+  error: unknown,
+  _req: express.Request,
+  res: express.Response,
+  _next: express.NextFunction,
+): void {
+  res.status((error as { status?: number }).status ?? 500).end();
+}
+
+/** A no-op middleware with the own properties of a real `zitadelAuth` middleware. */
+function sameShapeNoop(): express.RequestHandler {
+  const noop: express.RequestHandler = (_req, _res, next) => next();
+  const real = zitadelAuth({ issuer: config.issuer, key: config.apiKeyPath });
+  for (const key of Object.keys(real)) {
+    (noop as unknown as Record<string, unknown>)[key] = (
+      real as unknown as Record<string, unknown>
+    )[key];
+  }
+  return noop;
+}
+
+/** A no-op subscriber on every diagnostics channel of the package. */
+function subscribeEveryChannel(): void {
+  const noop = () => {};
+  subscribe('express-zitadel-introspection:decision', noop);
+  subscribe('express-zitadel-introspection:circuit', noop);
+  tracingChannel('express-zitadel-introspection:http').subscribe({
+    start: noop,
+    end: noop,
+    asyncStart: noop,
+    asyncEnd: noop,
+    error: noop,
+  });
 }

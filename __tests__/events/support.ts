@@ -1,6 +1,6 @@
 /**
  * Shared pieces of the event-webhook tests: an app with the webhook mounted
- * as the README says, signed posts, and "is this token still cached?"
+ * as docs/caching.md says, signed posts, and "is this token still cached?"
  * answered by its effect on the introspector's counters.
  */
 import type { Express, RequestHandler } from 'express';

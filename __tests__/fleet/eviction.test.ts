@@ -94,6 +94,40 @@ describeWithRedis('fleet eviction', () => {
       expect(await refusedEverywhere(b)).toBe(true);
     }, 20_000);
 
+    it('a replica started after evictAll, once the short tombstones are gone, still refuses what was stored before', async () => {
+      // timeoutMs 200, retries 0: tombstones last 2 s + 0.2 s + 1 s. evictAll
+      // deletes nothing in Redis, so only its fleet-wide marker keeps the
+      // older values out; it must outlive them, not the tombstone time.
+      const quick = await startReplicas(
+        { issuer: zitadel.issuer, clientId: 'api@project', clientSecret: 'a-long-client-secret' },
+        [redis.url],
+        { count: 1, prefix: uniquePrefix('epoch'), kind, timeoutMs: 200 },
+      );
+      const late: Replica[] = [];
+      try {
+        const a = token('e', 'erin');
+        expect((await quick[0].introspector.introspect(a)).active).toBe(true);
+        revoked.add(a);
+        await quick[0].introspector.evictAll();
+        await new Promise((resolve) => setTimeout(resolve, 3_600));
+        late.push(
+          ...(await startReplicas(
+            {
+              issuer: zitadel.issuer,
+              clientId: 'api@project',
+              clientSecret: 'a-long-client-secret',
+            },
+            [redis.url],
+            { count: 1, prefix: quick[0].store.prefix, kind, timeoutMs: 200 },
+          )),
+        );
+        expect((await late[0].introspector.introspect(a)).active).toBe(false);
+        expect(callsFor(a)).toBe(2);
+      } finally {
+        await stopReplicas([...quick, ...late]);
+      }
+    }, 20_000);
+
     it('FLEET_HOOKS.evictSession drops the tokens of one ZITADEL session everywhere', async () => {
       const [s1, other] = [token('s1', 'sam', '3129090752.at_1'), token('s2', 'sam', '4444.at_2')];
       await warm(s1, other);

@@ -88,7 +88,7 @@ describe('memory cache', () => {
     const stats = auth.introspector.stats();
     expect(stats.hits).toBeGreaterThan(stats.misses);
     expect(stats.errors).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });
 
 describeWithRedis('memory cache + a Redis tier shared by two instances', () => {
@@ -129,14 +129,18 @@ describeWithRedis('memory cache + a Redis tier shared by two instances', () => {
     for await (const batch of ioredis.scanStream({ match: `${prefix}*`, count: 500 })) {
       keys.push(...(batch as string[]));
     }
-    expect(keys.length).toBeGreaterThanOrEqual(population.callers.length);
-    // The fleet's layout: `<prefix>{<scope>}<kind>:<hash or HMAC>` (value, index, lock…).
-    const fleetKey = new RegExp(`^${prefix}\\{[A-Za-z0-9_-]{22}\\}(?:[a-z]+:)+[A-Za-z0-9_-]{43}$`);
-    for (const key of keys) expect(key).toMatch(fleetKey);
-    const values = (await ioredis.mget(keys)).join('\n');
+    // The fleet's layout: one hash tag per API app (one Cluster slot), then
+    // the kind and a hash or HMAC — values `v:`, the subject and session indexes.
+    const layout = new RegExp(
+      `^${prefix}\\{[A-Za-z0-9_-]{22}\\}(v|subject|session):[A-Za-z0-9_-]{43}$`,
+    );
+    for (const key of keys) expect(key).toMatch(layout);
+    const valueKeys = keys.filter((key) => key.includes('}v:'));
+    expect(valueKeys.length).toBeGreaterThanOrEqual(population.callers.length);
+    const values = (await ioredis.mget(valueKeys)).join('\n');
     for (const key of keys) scan.text('Redis key', key);
     scan.text('Redis values', values);
     for (const caller of population.callers) expect(values).not.toContain(caller.token);
     for (const token of population.inactive) expect(keys.join('\n')).not.toContain(token);
-  }, 60_000);
+  }, 120_000);
 });

@@ -5,15 +5,18 @@
  */
 import Redis from 'ioredis';
 import { createIntrospector, RedisStore } from '../../lib';
-import type { Introspector } from '../../lib/introspector';
+import { FLEET_HOOKS } from '../../lib/cache/fleet-hooks';
+import { createIntrospector as createCore } from '../../lib/introspector';
 import { describeWithRedis, redisUrlOrStart, uniquePrefix } from '../helpers/redis-server';
 import { startJwtIssuer, type JwtIssuer } from './support/jwt-issuer';
+
+type Replica = ReturnType<typeof createCore>;
 
 describeWithRedis('local JWT verification in a fleet', () => {
   let redis: { url: string; stop(): Promise<void> };
   let z: JwtIssuer;
   const clients: Redis[] = [];
-  const open: Introspector[] = [];
+  const open: Replica[] = [];
 
   beforeAll(async () => {
     redis = await redisUrlOrStart();
@@ -30,7 +33,7 @@ describeWithRedis('local JWT verification in a fleet', () => {
 
   async function replicas(count: number, revalidateSeconds: number) {
     const prefix = uniquePrefix('jwt');
-    const made: Introspector[] = [];
+    const made: Replica[] = [];
     for (let i = 0; i < count; i++) {
       const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
       clients.push(client);
@@ -78,6 +81,21 @@ describeWithRedis('local JWT verification in a fleet', () => {
     z.revoked.add(token);
     await a.evict(token);
     await eventually(async () => !(await b.introspect(token)).active);
+  });
+
+  it('a revoked session (the webhook’s evictSession) reaches a JWT another replica first verifies afterwards', async () => {
+    const [a, b] = await replicas(2, 0);
+    const iat = Math.floor(Date.now() / 1000) - 5;
+    const token = await z.mint({ sub: 'sam', iat, jti: '3129090752.at-1' });
+    const sibling = await z.mint({ sub: 'sam', iat, jti: '4444.at-2' });
+    z.revoked.add(token);
+    await a[FLEET_HOOKS].evictSession('3129090752');
+    // b has never seen the token: no cache entry to drop, only the session marker.
+    expect((await b.introspect(token)).active).toBe(false);
+    expect(z.introspections).toEqual([token]);
+    // Another session of the same user is still trusted without a call.
+    expect((await b.introspect(sibling)).active).toBe(true);
+    expect(z.introspections).toEqual([token]);
   });
 
   it('a due revalidation is made once for the fleet', async () => {

@@ -173,6 +173,11 @@ describe("the repository's Markdown", () => {
     expect(linksOf(readFileSync(join(root, 'README.md'), 'utf8')).length).toBeGreaterThan(5);
   });
 
+  it('README.md is a front door of at most 300 lines', () => {
+    const lines = readFileSync(join(root, 'README.md'), 'utf8').trimEnd().split('\n');
+    expect(lines.length).toBeLessThanOrEqual(300);
+  });
+
   it.each(files.filter((f) => existsSync(join(root, f))))('%s has no dead links', (file) => {
     expect(findDeadLinks(file, readFileSync(join(root, file), 'utf8'), disk)).toEqual([]);
   });

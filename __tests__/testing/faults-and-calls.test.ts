@@ -1,6 +1,6 @@
 /**
  * z.injectFault / z.clearFaults and z.calls / z.resetCalls, seen through the
- * middleware: each fault kind gives the status the README documents for it,
+ * middleware: each fault kind gives the status docs/testing.md documents for it,
  * and the counters prove that a cached token costs no call.
  */
 import express from 'express';

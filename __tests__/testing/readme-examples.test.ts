@@ -1,5 +1,5 @@
 /**
- * The README's "Testing your API" examples, verbatim (kept in sync by hand): they must pass.
+ * The "Testing your API" examples of docs/testing.md, verbatim (kept in sync by hand): they must pass.
  */
 import express from 'express';
 import request from 'supertest';
@@ -60,6 +60,8 @@ it('answers 503 while ZITADEL rate-limits, and a cached token costs one call', a
 
   await zitadel.injectFault({ status: 429, body: 'Too Many Requests' }, { times: 1 });
   await get().expect(503); // ZITADEL down or rate-limiting: 503 with Retry-After
+  // A 429 without Retry-After backs off 1 s (then 2, 4 … on further 429s): wait it out.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
 
   await zitadel.resetCalls();
   await get().expect(200);

@@ -16,6 +16,9 @@ import { deadline } from './deadline';
 /** How long a lock lives without renewal (DESIGN: `SET … NX PX 2000`). */
 export const LOCK_MS = 2_000;
 
+/** How long owner, jti and fleet-wide eviction markers last (24 h). */
+const MARKER_MS = 24 * 3600 * 1000;
+
 /**
  * What {@link createCoordinator} needs.
  *
@@ -80,7 +83,11 @@ export interface Coordinator extends FleetLink {
   evictJti(jti: string): Promise<number>;
   evictAll(): Promise<number>;
   /** Latest Redis-side eviction time covering this jti or subject id (the epoch included). */
-  evictedAt(owner: { jti?: string; subject?: string }): Promise<number | undefined>;
+  evictedAt(owner: {
+    jti?: string;
+    subject?: string;
+    session?: string;
+  }): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -108,6 +115,11 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
   // Owner ids arrive as HMACs already (the envelope's id()); never a raw subject.
   const owned = (kind: 'subject' | 'session', id: string): string => `${kind}:${id}`;
   const px = String(Math.ceil(options.tombstoneMs));
+  // Subject, session, jti and fleet-wide markers are what keep an evicted
+  // value (evictAll deletes nothing) and an evicted JWT (verified locally
+  // without a call) refused, so they outlive any cached value and any token
+  // they cover: ZITADEL's access tokens live 12 h by default.
+  const markerPx = String(Math.max(Math.ceil(options.tombstoneMs), MARKER_MS));
 
   const run = (script: LuaScript, keys: string[], args: string[]): Promise<unknown> =>
     deadline(redis.run(script, keys, args), timeoutMs);
@@ -257,7 +269,7 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
     async evictOwner(owner) {
       const name =
         'subject' in owner ? owned('subject', owner.subject) : owned('session', owner.session);
-      const at = Number(await run(scripts.TOMBSTONE, [key(`tomb:${name}`)], [px]));
+      const at = Number(await run(scripts.TOMBSTONE, [key(`tomb:${name}`)], [markerPx]));
       const members = await run(scripts.INDEX_MEMBERS, [key(name)], []);
       const names = Array.isArray(members) ? members.filter((m) => typeof m === 'string') : [];
       await evictKeys(names);
@@ -265,18 +277,19 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
     },
 
     async evictJti(jti) {
-      return Number(await run(scripts.TOMBSTONE, [key(`tomb:jti:${jti}`)], [px]));
+      return Number(await run(scripts.TOMBSTONE, [key(`tomb:jti:${jti}`)], [markerPx]));
     },
 
     async evictAll() {
-      return Number(await run(scripts.TOMBSTONE, [key('epoch')], [px]));
+      return Number(await run(scripts.TOMBSTONE, [key('epoch')], [markerPx]));
     },
 
-    async evictedAt({ jti, subject }) {
+    async evictedAt({ jti, subject, session }) {
       const keys = [
         key(`tomb:jti:${jti ?? '-'}`),
         key(`tomb:${owned('subject', subject ?? '-')}`),
         key('epoch'),
+        key(`tomb:${owned('session', session ?? '-')}`),
       ];
       const reply = await run(scripts.MARKERS, keys, []);
       const times = (Array.isArray(reply) ? reply : []).map(Number).filter((t) => t > 0);

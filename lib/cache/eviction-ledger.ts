@@ -45,12 +45,16 @@ export interface EvictionLedger {
    * eviction may still answer as it was).
    */
   covers(key: string, subject: string | undefined, storedAt: number, asOf: WorkStart): boolean;
-  /** Fleet time of the last eviction of this jti, subject or everything, whichever is latest. */
-  evictedAt(target: { jti?: string; subject?: string }): number | undefined;
+  /**
+   * Fleet time of the last eviction of this jti, subject, session or
+   * everything, whichever is latest.
+   */
+  evictedAt(target: { jti?: string; subject?: string; session?: string }): number | undefined;
 }
 
 /** What one eviction names (exactly one member). */
-export type EvictionTarget = { key: string; jti?: string } | { subject: string } | { all: true };
+export type EvictionTarget =
+  { key: string; jti?: string } | { subject: string } | { session: string } | { all: true };
 
 interface Mark {
   generation: number;
@@ -73,13 +77,23 @@ const PRUNE_ABOVE = 1024;
  */
 export function createEvictionLedger(options: {
   retainMs: number;
+  /**
+   * How long subject, jti and fleet-wide marks last (default `retainMs`):
+   * longer, since they also keep an evicted JWT verified without a call
+   * refused until its `exp`.
+   */
+  markerRetainMs?: number;
   now: () => number;
 }): EvictionLedger {
+  const markerRetainMs = Math.max(options.retainMs, options.markerRetainMs ?? 0);
   let generation = 0;
   let all: Mark | undefined;
   const keys = new Map<string, Mark>();
   const subjects = new Map<string, Mark>();
   const jtis = new Map<string, Mark>();
+  // Session marks only answer evictedAt (local JWT): a session's cached keys
+  // are evicted one by one through the session index.
+  const sessions = new Map<string, Mark>();
 
   const record = (map: Map<string, Mark>, name: string, mark: Mark): void => {
     const previous = map.get(name);
@@ -109,16 +123,20 @@ export function createEvictionLedger(options: {
 
     evict(target, at) {
       generation++;
-      const mark = { generation, at, forgetAt: options.now() + options.retainMs };
+      const clock = options.now();
+      const mark = { generation, at, forgetAt: clock + options.retainMs };
+      const marker = { generation, at, forgetAt: clock + markerRetainMs };
       if ('key' in target) {
         record(keys, target.key, mark);
-        if (target.jti !== undefined) record(jtis, target.jti, mark);
+        if (target.jti !== undefined) record(jtis, target.jti, marker);
       } else if ('subject' in target) {
-        record(subjects, target.subject, mark);
+        record(subjects, target.subject, marker);
+      } else if ('session' in target) {
+        record(sessions, target.session, marker);
       } else if (!all || at >= all.at) {
-        all = mark;
+        all = marker;
       } else {
-        all = { ...mark, at: all.at };
+        all = { ...marker, at: all.at };
       }
     },
 
@@ -140,11 +158,12 @@ export function createEvictionLedger(options: {
       return at !== undefined && at >= storedAt;
     },
 
-    evictedAt({ jti, subject }) {
+    evictedAt({ jti, subject, session }) {
       return latest(
         all,
         jti === undefined ? undefined : jtis.get(jti),
         subject === undefined ? undefined : subjects.get(subject),
+        session === undefined ? undefined : sessions.get(session),
       );
     },
   };

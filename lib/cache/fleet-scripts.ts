@@ -102,15 +102,16 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZRANGE', KEYS[1], 0, -1)`);
 
 /**
- * The values of up to three marker keys (tombstones, epoch) as one reply.
+ * The values of the marker keys (tombstones, epoch) as one reply.
  *
  * @example
  * ```ts
  * const [jti, subject, epoch] = await commands.run(MARKERS, [a, b, c], []);
  * ```
  */
-export const MARKERS = luaScript(`return {redis.call('GET', KEYS[1]) or false,
-  redis.call('GET', KEYS[2]) or false, redis.call('GET', KEYS[3]) or false}`);
+export const MARKERS = luaScript(`local found = {}
+for i = 1, #KEYS do found[i] = redis.call('GET', KEYS[i]) or false end
+return found`);
 
 /**
  * Plain GET as a script (KEYS[1]), so a Cluster client routes it like the rest.

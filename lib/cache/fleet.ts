@@ -15,6 +15,7 @@ import { createFleetFlight, type FleetFlight } from './fleet-flight';
 import type { FleetHooks } from './fleet-hooks';
 import type { FleetLink, FleetMessage } from './fleet-link';
 import type { ResultCache } from './result-cache';
+import { sessionOf } from './subject-index';
 import { createSharedMemory } from './shared-memory';
 import { plainTier, type SharedTier } from './shared-tier';
 
@@ -198,6 +199,7 @@ export function createFleet(
       const id = ownerId('session', session);
       drop({ session: id }, now());
       const at = await remote((c) => c.evictOwner({ session: id }));
+      drop({ session: id }, at);
       await coordinator?.publish({ type: 'evict-session', session: id, at });
     },
 
@@ -221,7 +223,13 @@ export function createFleet(
           }),
         async evictedAfter({ jti, subject, issuedAtMs }) {
           await fleet.attach();
-          const ids = { jti: ownerId('jti', jti), subject: ownerId('subject', subject) };
+          // ZITADEL's token ids are `<oidcSessionID>.<at_id>`: a revoked session covers its JWTs.
+          const session = sessionOf(jti);
+          const ids = {
+            jti: ownerId('jti', jti),
+            subject: ownerId('subject', subject),
+            session: session === undefined ? undefined : ownerId('session', session),
+          };
           const local = cache?.ledger.evictedAt(ids);
           if (local !== undefined && local >= issuedAtMs) return true;
           const fleetWide = await coordinator?.evictedAt(ids).catch(() => undefined);

@@ -130,7 +130,7 @@ export interface ResultCache<V> {
    */
   adoptFromStore(key: string, work?: WorkStart): Promise<boolean>;
   /** Drops from memory (stale copies included) and records the eviction at fleet time `at`. */
-  drop(target: EvictionTarget | { session: string }, at: number): void;
+  drop(target: EvictionTarget, at: number): void;
   /** Empties the memory tier; work in flight does not refill it. */
   clear?(): void;
   /** The eviction marks. */
@@ -160,7 +160,11 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
   const index = createSubjectIndex(memory.has, options.maxEntries);
   const ledger =
     options.ledger ??
-    createEvictionLedger({ retainMs: options.maxTtlSeconds * 1000 + 60_000, now });
+    createEvictionLedger({
+      retainMs: options.maxTtlSeconds * 1000 + 60_000,
+      markerRetainMs: 24 * 3600 * 1000,
+      now,
+    });
   const shared = options.shared ?? (options.store && plainTier(options.store, options));
   const ownerId = options.ownerId ?? ((_kind: string, raw: string) => raw);
   const subjectId = (claims: Record<string, unknown>): string =>
@@ -315,6 +319,7 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
 
     drop(target, at) {
       if ('session' in target) {
+        ledger.evict(target, at);
         for (const key of index.take(target)) {
           ledger.evict({ key }, at);
           dropKey(key);
