@@ -53,7 +53,9 @@ export * from './introspector-api';
 export function createIntrospector(options: IntrospectorOptions): Introspector & {
   /** @internal the middleware's synchronous hit path */
   [INTROSPECT_NOW_IF_CACHED](token: string): TokenInfo | Promise<TokenInfo>;
+  /** @internal the event webhook's and local JWT's seam to the fleet */
   [FLEET_HOOKS]: FleetHooks;
+  /** @internal the fleet policies' transport (undefined without a coordinating store) */
   [FLEET_LINK](): FleetLink | undefined;
 } {
   const config = resolveOptions(options);

@@ -20,12 +20,17 @@ import type { Coordinator, CoordinatorOptions } from './coordination';
  * ```
  */
 export interface CacheStore {
+  /** The value under `key`; `undefined` or `null` when there is none. */
   get(key: string): Promise<string | undefined | null>;
+  /** Stores `value` under `key` for `ttlMs` milliseconds. */
   set(key: string, value: string, ttlMs: number): Promise<unknown>;
+  /** Removes `key`. */
   delete(key: string): Promise<unknown>;
   /**
    * Optional: the fleet transport of a coordinating store ({@link RedisStore}),
    * or `undefined` when it does not coordinate.
+   *
+   * @internal
    */
   coordinate?(options: StoreCoordinationOptions): Coordinator | undefined;
 }

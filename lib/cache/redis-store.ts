@@ -124,6 +124,8 @@ export class RedisStore implements CacheStore {
    * const coordinator = store.coordinate({ scope, envelope, logger, now, timeoutMs: 50,
    *   tombstoneMs: 14_000, onReconnect: () => cache.clear() });
    * ```
+   *
+   * @internal
    */
   coordinate(options: StoreCoordinationOptions): Coordinator | undefined {
     if (!this.#coordinate) return undefined;

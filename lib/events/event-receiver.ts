@@ -24,7 +24,7 @@ import { verifySignature } from './signature';
 export const EVENT_CHANNEL = 'express-zitadel-introspection:event';
 
 /**
- * A message on {@link EVENT_CHANNEL}: the event type and what it led to, never an id.
+ * A message on the diagnostics channel `express-zitadel-introspection:event`: the event type and what it led to, never an id.
  *
  * @example
  * ```ts
