@@ -41,6 +41,7 @@ export function compilePackage(): string {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const args = ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR];
   args.push('--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false');
+  args.push('--inlineSources', 'false');
   try {
     execFileSync(process.execPath, [tsc, ...args], { cwd: ROOT, stdio: 'pipe' });
   } catch (error) {
