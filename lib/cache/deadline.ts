@@ -1,5 +1,11 @@
 /**
  * A bound on how long a dependency may take (a stalled Redis costs at most this).
+ *
+ * A timer that fires late because the event loop was busy (a loaded host, a
+ * long synchronous task) would otherwise beat a reply already waiting in the
+ * socket: Node runs due timers before it polls I/O. So an expired deadline
+ * gives I/O one more turn ({@link afterPendingIo}) before it rejects; a
+ * stalled Redis still costs `ms` plus one loop turn.
  */
 
 /**
@@ -14,7 +20,10 @@
 export function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   if (!(ms > 0)) return promise;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    const timer = setTimeout(
+      () => afterPendingIo(() => reject(new Error(`timed out after ${ms} ms`))),
+      ms,
+    );
     timer.unref();
     promise.then(
       (value) => {
@@ -27,4 +36,18 @@ export function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * Runs `then` after the event loop's next I/O poll: replies that arrived
+ * while the loop was blocked settle first (setImmediate's check phase comes
+ * after the poll phase).
+ *
+ * @example
+ * ```ts
+ * setTimeout(() => afterPendingIo(() => reject(new Error('timed out'))), ms);
+ * ```
+ */
+export function afterPendingIo(then: () => void): void {
+  setImmediate(then).unref();
 }

@@ -6,6 +6,7 @@
 import { types } from 'node:util';
 import { rateLimitedLog, type Logger } from '../logger';
 import type { CacheStore } from './result-cache';
+import { afterPendingIo } from './deadline';
 
 /**
  * A {@link CacheStore} whose calls never reject and never take longer than
@@ -75,7 +76,11 @@ export function guardStore(store: CacheStore, options: StoreGuardOptions): Guard
         return;
       }
       if (timeoutMs > 0) {
-        timer = setTimeout(() => finish(undefined, `timed out after ${timeoutMs} ms`), timeoutMs);
+        // A late timer waits out one I/O poll: a reply already in the socket wins (see deadline.ts).
+        timer = setTimeout(
+          () => afterPendingIo(() => finish(undefined, `timed out after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         timer.unref();
       }
       // Both handlers are attached at once, so a late rejection is always handled.
