@@ -40,6 +40,8 @@ export function compilePackage(): string {
   rmSync(BUILD_DIR, { recursive: true, force: true });
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const args = ['-p', join(ROOT, 'tsconfig.build.json'), '--outDir', BUILD_DIR];
+  // Without source maps, tsconfig.build.json's inlineSources is an error (TS5051) that would
+  // read as type errors in lib/.
   args.push('--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false');
   args.push('--inlineSources', 'false');
   try {

@@ -8,7 +8,7 @@
  *    refuses → time until every other replica refuses it.
  * 3. The webhook: `z.deactivateUser()` → time until every replica refuses
  *    (the event pushed to replica 0's `zitadelEvents()`, spread through Redis),
- *    against the `maxTtlSeconds` bound (this folds in bench/events-revocation.ts).
+ *    against the `maxTtlSeconds` bound (docs/caching.md quotes it).
  */
 import type { ChildProcess } from 'node:child_process';
 import { request, Agent } from 'node:http';

@@ -129,7 +129,8 @@ async function cacheHitMicroseconds(config: MicroConfig): Promise<number[]> {
 /**
  * µs per warm hit with nobody listening vs a no-op subscriber on every channel
  * (decision, circuit, the http tracing channel), rounds alternating so drift
- * of a loaded machine hits both alike (folds in bench/telemetry-hit.ts).
+ * of a loaded machine hits both alike. The report's `telemetry (micro, …)`
+ * line and the target row `telemetry: µs added per hit …` print it.
  */
 async function telemetryHitMicroseconds(
   config: MicroConfig,

@@ -18,11 +18,17 @@ import {
   requireAnyRole,
   requireRole,
   requireScope,
-  zitadelAuth,
   type Logger,
   type ZitadelAuthMiddleware,
 } from '../lib';
-import { listen, missingEnv, type Listening, type Output } from './shared';
+import {
+  listen,
+  missingEnv,
+  runFromCommandLine,
+  startAuth,
+  type Listening,
+  type Output,
+} from './shared';
 
 /**
  * What the example API is built from.
@@ -134,20 +140,8 @@ export async function main(
     out.error(`PORT must be a port number, not ${env.PORT}`);
     return undefined;
   }
-  const auth = zitadelAuth({
-    issuer: env.ZITADEL_ISSUER as string,
-    key: env.ZITADEL_KEY_FILE as string,
-    projectId: env.ZITADEL_PROJECT_ID || undefined,
-    logger: withoutDebug(out),
-  });
-  try {
-    // Fail at start-up, not on the first request, when the key file or the issuer is wrong.
-    await auth.introspector.ready();
-  } catch (error) {
-    out.error(`cannot start: ${(error as Error).message}`);
-    await auth.introspector.close();
-    return undefined;
-  }
+  const auth = await startAuth(env, out, withoutDebug(out));
+  if (!auth) return undefined;
   let api: Listening;
   try {
     api = await listen(createApi({ auth, out }), port, env.HOST);
@@ -216,20 +210,4 @@ function withoutDebug(out: Output): Logger {
   return { debug: () => {}, info: out.log, warn: out.error, error: out.error };
 }
 
-if (require.main === module) {
-  main().then(
-    (running) => {
-      if (!running) {
-        process.exitCode = 1;
-        return;
-      }
-      const stop = () => void running.close();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    },
-    (error: Error) => {
-      console.error(`cannot start: ${error.message}`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runFromCommandLine(() => main());

@@ -14,7 +14,6 @@ import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel
 import type { Express } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import {
-  zitadelAuth,
   type CircuitEvent,
   type DecisionEvent,
   type HttpCallContext,
@@ -22,7 +21,14 @@ import {
   type ZitadelAuthMiddleware,
 } from '../lib';
 import { createApi } from './api';
-import { listen, missingEnv, type Listening, type Output } from './shared';
+import {
+  listen,
+  missingEnv,
+  runFromCommandLine,
+  startAuth,
+  type Listening,
+  type Output,
+} from './shared';
 
 /** The buckets of the OpenTelemetry bridge: 5 ms to 10 s. */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -194,19 +200,8 @@ export async function main(
     out.error(`Missing: ${missing.join(', ')}. See the top of examples/prometheus.ts.`);
     return undefined;
   }
-  const auth = zitadelAuth({
-    issuer: env.ZITADEL_ISSUER as string,
-    key: env.ZITADEL_KEY_FILE as string,
-    projectId: env.ZITADEL_PROJECT_ID || undefined,
-  });
-  try {
-    // Fail at start-up, not on the first request, when the key file or the issuer is wrong.
-    await auth.introspector.ready();
-  } catch (error) {
-    out.error(`cannot start: ${(error as Error).message}`);
-    await auth.introspector.close();
-    return undefined;
-  }
+  const auth = await startAuth(env, out);
+  if (!auth) return undefined;
   const { app, metrics } = createMonitoredApi({ auth, out });
   const api = await listen(app, Number(env.PORT ?? 3000), env.HOST).catch(async (error) => {
     metrics.stop();
@@ -235,20 +230,4 @@ function guarded<A>(handler: (arg: A) => unknown): (arg: A) => void {
   };
 }
 
-if (require.main === module) {
-  main().then(
-    (running) => {
-      if (!running) {
-        process.exitCode = 1;
-        return;
-      }
-      const stop = () => void running.close();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    },
-    (error: Error) => {
-      console.error(`cannot start: ${error.message}`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runFromCommandLine(() => main());

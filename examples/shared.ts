@@ -1,11 +1,17 @@
 /**
  * Small helpers the examples share: the scopes a ZITADEL service user asks
- * for, environment checks, and starting an Express app on a port.
+ * for, environment checks, starting the auth middleware and an Express app
+ * on a port, and running an example's `main()` from the command line.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import type { IntrospectorStats } from '../lib';
+import {
+  zitadelAuth,
+  type IntrospectorStats,
+  type Logger,
+  type ZitadelAuthMiddleware,
+} from '../lib';
 
 /**
  * Where an example prints: `console` when run directly, a collector in tests.
@@ -46,6 +52,67 @@ export function projectScopes(projectId: string): string[] {
  */
 export function missingEnv(env: NodeJS.ProcessEnv, names: string[]): string[] {
   return names.filter((name) => !env[name]);
+}
+
+/**
+ * The `zitadelAuth()` middleware for the ZITADEL in `env` (`ZITADEL_ISSUER`,
+ * `ZITADEL_KEY_FILE`, optional `ZITADEL_PROJECT_ID`), ready: its key file
+ * read and the issuer discovered. Resolves to `undefined` after printing
+ * `cannot start: …` to `out` when either is wrong — at start-up, not on the
+ * first request.
+ *
+ * @example
+ * ```ts
+ * const auth = await startAuth(process.env, console);
+ * if (!auth) process.exit(1);
+ * ```
+ */
+export async function startAuth(
+  env: NodeJS.ProcessEnv,
+  out: Output,
+  logger?: Logger,
+): Promise<ZitadelAuthMiddleware | undefined> {
+  const auth = zitadelAuth({
+    issuer: env.ZITADEL_ISSUER as string,
+    key: env.ZITADEL_KEY_FILE as string,
+    projectId: env.ZITADEL_PROJECT_ID || undefined,
+    logger,
+  });
+  try {
+    await auth.introspector.ready();
+    return auth;
+  } catch (error) {
+    out.error(`cannot start: ${(error as Error).message}`);
+    await auth.introspector.close();
+    return undefined;
+  }
+}
+
+/**
+ * Runs a server example's `main()` when its file is run directly: exit code
+ * 1 when it did not start, and `close()` on SIGINT / SIGTERM.
+ *
+ * @example
+ * ```ts
+ * if (require.main === module) runFromCommandLine(() => main());
+ * ```
+ */
+export function runFromCommandLine(main: () => Promise<Listening | undefined>): void {
+  main().then(
+    (running) => {
+      if (!running) {
+        process.exitCode = 1;
+        return;
+      }
+      const stop = () => void running.close();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (error: Error) => {
+      console.error(`cannot start: ${error.message}`);
+      process.exitCode = 1;
+    },
+  );
 }
 
 /**

@@ -4,17 +4,8 @@
  * kit's `user.deactivated` event to one replica's webhook makes every
  * replica send that user's JWT to introspection, where it is inactive.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import express, { type RequestHandler } from 'express';
-import Redis from 'ioredis';
-import {
-  RedisStore,
-  serviceUserTokenSource,
-  zitadelAuth,
-  zitadelEvents,
-  type ZitadelAuthMiddleware,
-} from 'express-zitadel-introspection';
+import type { RequestHandler } from 'express';
+import { serviceUserTokenSource, zitadelEvents } from 'express-zitadel-introspection';
 import { startLocalZitadel, type LocalZitadel } from 'express-zitadel-introspection/testing';
 import {
   describeWithRedis,
@@ -22,13 +13,7 @@ import {
   uniquePrefix,
   type RedisServer,
 } from '../helpers/redis-server';
-
-interface Replica {
-  url: string;
-  auth: ZitadelAuthMiddleware;
-  redis: Redis;
-  server: Server;
-}
+import { startReplica, stopReplicas, whoamiOf, type Replica } from '../helpers/event-replicas';
 
 describeWithRedis('revocation pushed by ZITADEL, JWTs verified locally on three replicas', () => {
   let redis: RedisServer;
@@ -39,55 +24,31 @@ describeWithRedis('revocation pushed by ZITADEL, JWTs verified locally on three 
   beforeAll(async () => {
     [redis, z] = await Promise.all([startRedis(), startLocalZitadel()]);
     const prefix = uniquePrefix('events-jwt');
-    for (let index = 0; index < 3; index++) replicas.push(await startReplica(index, prefix));
+    for (let index = 0; index < 3; index++) {
+      replicas.push(
+        await startReplica({
+          index,
+          redisUrl: redis.url,
+          prefix,
+          zitadel: z,
+          auth: { jwt: { verify: 'local', revalidateSeconds: 0 }, cache: { storeTimeoutMs: 500 } },
+          webhook: () => webhook,
+          whoami: (auth) => ({ subject: auth.subject, source: auth.source }),
+        }),
+      );
+    }
     const { signingKey } = await z.addEventTarget({ url: `${replicas[0]!.url}/zitadel/events` });
     webhook = zitadelEvents({ signingKey, introspector: replicas[0]!.auth.introspector });
   });
 
   afterAll(async () => {
-    for (const replica of replicas) {
-      replica.server.closeAllConnections();
-      await new Promise((resolve) => replica.server.close(resolve));
-      await replica.auth.introspector.close();
-      replica.redis.disconnect();
-    }
+    await stopReplicas(replicas);
     await z?.close();
     await redis?.stop();
   });
 
-  async function startReplica(index: number, prefix: string): Promise<Replica> {
-    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    const auth = zitadelAuth({
-      issuer: z.issuer,
-      key: z.apiKeyPath,
-      projectId: z.projectId,
-      jwt: { verify: 'local', revalidateSeconds: 0 },
-      cache: { store: new RedisStore(client, { prefix }), storeTimeoutMs: 500 },
-    });
-    await auth.introspector.ready();
-    const app = express();
-    app.post('/zitadel/events', ((req, res, next) =>
-      index === 0 && webhook ? webhook(req, res, next) : res.status(404).end()) as RequestHandler);
-    app.get('/api/whoami', auth, (req, res) => {
-      res.json({ subject: req.auth!.subject, source: req.auth!.source });
-    });
-    const server = await new Promise<Server>((resolve) => {
-      const started = app.listen(0, '127.0.0.1', () => resolve(started));
-    });
-    return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-      auth,
-      redis: client,
-      server,
-    };
-  }
-
   async function status(replica: Replica, token: string): Promise<number> {
-    const response = await fetch(`${replica.url}/api/whoami`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    await response.arrayBuffer();
-    return response.status;
+    return (await whoamiOf(replica, token)).status;
   }
 
   async function jwtOf(name: string) {

@@ -5,21 +5,14 @@
  * and every replica refusing a revoked token within a second, long before
  * the 300 s TTL.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import express, { type RequestHandler } from 'express';
-import Redis from 'ioredis';
-import {
-  RedisStore,
-  zitadelAuth,
-  zitadelEvents,
-  type ZitadelAuthMiddleware,
-} from 'express-zitadel-introspection';
+import express from 'express';
+import { zitadelEvents } from 'express-zitadel-introspection';
 import { startLocalZitadel, type LocalZitadel } from 'express-zitadel-introspection/testing';
 import type { ZitadelEventsHandler, ZitadelEventsOptions } from '../../lib/express/events-webhook';
 import { signEvent } from '../../lib/events/signature';
 import { eventBody, post, webhookApp } from '../events/support';
+import { startReplica, stopReplicas, whoamiOf, type Replica } from '../helpers/event-replicas';
 import {
   describeWithRedis,
   startRedis,
@@ -33,13 +26,6 @@ const PROJECT_SCOPE = (projectId: string) => [
   `urn:zitadel:iam:org:project:id:${projectId}:aud`,
   'urn:zitadel:iam:org:projects:roles',
 ];
-
-interface Replica {
-  url: string;
-  auth: ZitadelAuthMiddleware;
-  redis: Redis;
-  server: Server;
-}
 
 describeWithRedis('revocation pushed by ZITADEL to one replica of four', () => {
   let redis: RedisServer;
@@ -62,58 +48,35 @@ describeWithRedis('revocation pushed by ZITADEL to one replica of four', () => {
     legacy = { userId: created.userId, pat: created.pat! };
     const prefix = uniquePrefix('events-e2e');
     replicas = await Promise.all(
-      Array.from({ length: REPLICAS }, (_, index) => startReplica(index, prefix)),
+      Array.from({ length: REPLICAS }, (_, index) =>
+        startReplica({
+          index,
+          redisUrl: redis.url,
+          prefix,
+          zitadel: z,
+          auth: { cache: { maxTtlSeconds: 300 } },
+          webhook: () => webhook,
+          whoami: (auth) => ({ subject: auth.subject, roles: Object.keys(auth.roles).sort() }),
+        }),
+      ),
     );
     ({ signingKey } = await z.addEventTarget({ url: `${replicas[0]!.url}/zitadel/events` }));
     webhook = build();
   });
 
   afterAll(async () => {
-    for (const replica of replicas ?? []) {
-      replica.server.closeAllConnections();
-      await new Promise((resolve) => replica.server.close(resolve));
-      await replica.auth.introspector.close();
-      replica.redis.disconnect();
-    }
+    await stopReplicas(replicas ?? []);
     await z?.close();
     await redis?.stop();
   });
-
-  async function startReplica(index: number, prefix: string): Promise<Replica> {
-    const client = new Redis(redis.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
-    const auth = zitadelAuth({
-      issuer: z.issuer,
-      key: z.apiKeyPath,
-      projectId: z.projectId,
-      cache: { store: new RedisStore(client, { prefix }), maxTtlSeconds: 300 },
-    });
-    await auth.introspector.ready();
-    const app = express();
-    // Every replica mounts the webhook; ZITADEL's target names one of them.
-    app.post('/zitadel/events', ((req, res, next) =>
-      index === 0 ? webhook(req, res, next) : res.status(404).end()) as RequestHandler);
-    app.get('/api/whoami', auth, (req, res) => {
-      res.json({ subject: req.auth!.subject, roles: Object.keys(req.auth!.roles).sort() });
-    });
-    const server = await new Promise<Server>((resolve) => {
-      const started = app.listen(0, '127.0.0.1', () => resolve(started));
-    });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return { url, auth, redis: client, server };
-  }
 
   function build(options: Partial<ZitadelEventsOptions> = {}): ZitadelEventsHandler {
     return zitadelEvents({ signingKey, introspector: replicas[0]!.auth.introspector, ...options });
   }
 
   async function whoami(replica: Replica, token: string) {
-    const response = await fetch(`${replica.url}/api/whoami`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const body =
-      response.status === 200 ? ((await response.json()) as { roles: string[] }) : undefined;
-    if (!body) await response.arrayBuffer();
-    return { status: response.status, roles: body?.roles };
+    const { status, body } = await whoamiOf<{ roles: string[] }>(replica, token);
+    return { status, roles: body?.roles };
   }
 
   /** The token answered 200 by every replica, so every replica holds it in memory. */

@@ -4,41 +4,36 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createIntrospector, zitadelEvents } from 'express-zitadel-introspection';
-import { startLocalZitadel, type LocalZitadel } from 'express-zitadel-introspection/testing';
+import type { LocalZitadel } from 'express-zitadel-introspection/testing';
 import express from 'express';
 import type { Introspector } from '../../lib/introspector';
 import { EVENT_CHANNEL, type EventMessage } from '../../lib/events/event-receiver';
 import type { ZitadelEventsOptions } from '../../lib/express/events-webhook';
 import { captureLogger } from '../helpers/capture-logger';
-import { answeredFromCache, eventBody, post, webhookApp } from './support';
+import {
+  answeredFromCache,
+  eventBody,
+  type EventsKit,
+  type PatUser,
+  post,
+  startEventsKit,
+  webhookApp,
+} from './support';
 
 const KEY = 'table-signing-key';
+let kit: EventsKit | undefined;
 let z: LocalZitadel;
 let introspector: Introspector;
-let alice: { userId: string; pat: string };
-let bob: { userId: string; pat: string };
+let alice: PatUser;
+let bob: PatUser;
 let grantSequence = 0;
 
 beforeAll(async () => {
-  z = await startLocalZitadel();
-  const users = await Promise.all(
-    ['alice', 'bob'].map((name) =>
-      z.createServiceUser({ name: `table-${name}`, auth: 'pat', roles: { reader: ['org-1'] } }),
-    ),
-  );
-  [alice, bob] = users.map((u) => ({ userId: u.userId, pat: u.pat! }));
-  introspector = createIntrospector({
-    issuer: z.issuer,
-    key: z.apiKeyPath,
-    projectId: z.projectId,
-  });
-  await introspector.ready();
+  kit = await startEventsKit('table');
+  ({ z, introspector, alice, bob } = kit);
 });
 
-afterAll(async () => {
-  await introspector?.close();
-  await z?.close();
-});
+afterAll(() => kit?.close());
 
 /** A webhook on a fresh app, its log and the channel's messages. */
 function webhook(options: Partial<ZitadelEventsOptions> = {}) {

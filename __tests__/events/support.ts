@@ -1,15 +1,68 @@
 /**
- * Shared pieces of the event-webhook tests: an app with the webhook mounted
- * as docs/caching.md says, signed posts, and "is this token still cached?"
+ * Shared pieces of the event-webhook tests: the local ZITADEL with two users
+ * and a real introspector, an app with the webhook mounted as
+ * docs/caching.md says, signed posts, and "is this token still cached?"
  * answered by its effect on the introspector's counters.
  */
 import type { Express, RequestHandler } from 'express';
 import request from 'supertest';
+import { createIntrospector } from 'express-zitadel-introspection';
+import { startLocalZitadel, type LocalZitadel } from 'express-zitadel-introspection/testing';
 import type { Introspector } from '../../lib/introspector';
 import { signEvent } from '../../lib/events/signature';
 import type { ExpressFactory } from '../express/support';
 
 export const EVENTS_PATH = '/zitadel/events';
+
+/** A service user of the kit with its personal access token. */
+export interface PatUser {
+  userId: string;
+  pat: string;
+}
+
+/** What the webhook suites run against; `close()` stops it all. */
+export interface EventsKit {
+  z: LocalZitadel;
+  introspector: Introspector;
+  alice: PatUser;
+  bob: PatUser;
+  close(): Promise<void>;
+}
+
+/**
+ * The local ZITADEL with two users (`<prefix>-alice`, `<prefix>-bob`, role
+ * `reader` granted by org-1, PATs) and a ready introspector for its project.
+ */
+export async function startEventsKit(prefix: string): Promise<EventsKit> {
+  const z = await startLocalZitadel();
+  let introspector: Introspector | undefined;
+  const close = async () => {
+    await introspector?.close();
+    await z.close();
+  };
+  try {
+    const users = await Promise.all(
+      ['alice', 'bob'].map((name) =>
+        z.createServiceUser({
+          name: `${prefix}-${name}`,
+          auth: 'pat',
+          roles: { reader: ['org-1'] },
+        }),
+      ),
+    );
+    const [alice, bob] = users.map((u) => ({ userId: u.userId, pat: u.pat! }));
+    introspector = createIntrospector({
+      issuer: z.issuer,
+      key: z.apiKeyPath,
+      projectId: z.projectId,
+    });
+    await introspector.ready();
+    return { z, introspector, alice: alice!, bob: bob!, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
 
 /** The webhook on its own path, `before` handlers (body parsers) in front of it. */
 export function webhookApp(

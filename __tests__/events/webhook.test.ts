@@ -7,40 +7,34 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
-import { ConfigError, createIntrospector, zitadelEvents } from 'express-zitadel-introspection';
-import { startLocalZitadel, type LocalZitadel } from 'express-zitadel-introspection/testing';
+import { ConfigError, zitadelEvents } from 'express-zitadel-introspection';
 import type { Introspector } from '../../lib/introspector';
 import { signEvent } from '../../lib/events/signature';
 import { captureLogger } from '../helpers/capture-logger';
 import { expressVersions } from '../express/support';
-import { answeredFromCache, eventBody, EVENTS_PATH, post, webhookApp } from './support';
+import {
+  answeredFromCache,
+  eventBody,
+  EVENTS_PATH,
+  type EventsKit,
+  type PatUser,
+  post,
+  startEventsKit,
+  webhookApp,
+} from './support';
 
 const KEY = 'webhook-signing-key-1';
-let z: LocalZitadel;
+let kit: EventsKit | undefined;
 let introspector: Introspector;
-let alice: { userId: string; pat: string };
-let bob: { userId: string; pat: string };
+let alice: PatUser;
+let bob: PatUser;
 
 beforeAll(async () => {
-  z = await startLocalZitadel();
-  const users = await Promise.all(
-    ['alice', 'bob'].map((name) =>
-      z.createServiceUser({ name: `webhook-${name}`, auth: 'pat', roles: { reader: ['org-1'] } }),
-    ),
-  );
-  [alice, bob] = users.map((u) => ({ userId: u.userId, pat: u.pat! }));
-  introspector = createIntrospector({
-    issuer: z.issuer,
-    key: z.apiKeyPath,
-    projectId: z.projectId,
-  });
-  await introspector.ready();
+  kit = await startEventsKit('webhook');
+  ({ introspector, alice, bob } = kit);
 });
 
-afterAll(async () => {
-  await introspector?.close();
-  await z?.close();
-});
+afterAll(() => kit?.close());
 
 /** Both users' tokens in the cache. */
 async function warm() {
