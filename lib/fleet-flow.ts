@@ -4,25 +4,13 @@
  * the credential is loaded, and none without a coordinating store) and the
  * telemetry circuit channel, told of every circuit change.
  *
- * Two internal, symbol-keyed options exist for tests only (neither is public
- * API): a link to use instead of the store's, and a per-introspector circuit
- * listener (the telemetry channel is one per process).
+ * One internal, symbol-keyed option exists (not public API): a
+ * per-introspector circuit listener (the telemetry channel is one per process).
  */
 import type { BackPressureOptions, CircuitChange } from './back-pressure';
 import type { FleetLink } from './cache/fleet-link';
 import type { ResolvedOptions } from './options';
 import { publishCircuit, type CircuitEvent } from './telemetry/channels';
-
-/**
- * Test-only option: `{ [TEST_FLEET_LINK]: link }` makes the circuit, back-off,
- * probe and budget fleet-wide over `link` instead of the coordinating store's.
- *
- * @example
- * ```ts
- * createIntrospector({ issuer, key, [TEST_FLEET_LINK]: link } as IntrospectorOptions);
- * ```
- */
-export const TEST_FLEET_LINK: unique symbol = Symbol('testFleetLink');
 
 /**
  * Internal option: `{ [CIRCUIT_LISTENER]: fn }` is told of this introspector's
@@ -37,7 +25,6 @@ export const CIRCUIT_LISTENER: unique symbol = Symbol('circuitListener');
 
 /** The internal options as the introspector may receive them. */
 interface FleetFlowOptions {
-  [TEST_FLEET_LINK]?: FleetLink;
   [CIRCUIT_LISTENER]?: (change: CircuitChange) => void;
 }
 
@@ -56,13 +43,12 @@ export function backPressureOptions(
   storeLink: () => FleetLink | undefined,
 ): Omit<BackPressureOptions, 'now'> {
   const internal = options as FleetFlowOptions;
-  const override = internal[TEST_FLEET_LINK];
   const listener = internal[CIRCUIT_LISTENER];
   const toTelemetry = circuitPublisher();
   return {
     maxInFlight: config.maxInFlight,
     maxIntrospectionsPerSecond: config.maxIntrospectionsPerSecond,
-    link: override ? () => override : storeLink,
+    link: storeLink,
     // One call with its retries and their pauses, plus a second of slack: a
     // dead prober's lock expires, a live one's does not.
     probeLockMs: config.timeoutMs * (config.retries + 1) + 200 * config.retries + 1000,

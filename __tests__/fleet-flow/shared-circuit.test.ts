@@ -1,6 +1,7 @@
 /**
  * The circuit and the 429 back-off shared by a fleet over a real
- * redis-server: four replicas, each with its own Redis connection.
+ * redis-server: four replicas, each with its own ioredis client and
+ * coordinating RedisStore (the store's own link and sealed messages).
  */
 import { startRedis, uniquePrefix, type RedisServer } from '../helpers/redis-server';
 import { startScriptedZitadel, type ScriptedZitadel } from '../helpers/scripted-zitadel';
@@ -13,7 +14,6 @@ import {
   until,
   type Replica,
 } from './support/replicas';
-import { connectTestFleetLink } from './support/test-fleet-link';
 import type { CircuitChange } from '../../lib/back-pressure';
 import { CIRCUIT_LISTENER } from '../../lib/fleet-flow';
 
@@ -21,6 +21,7 @@ const OPTIONS = {};
 let redis: RedisServer;
 let zitadel: ScriptedZitadel;
 let replicas: Replica[];
+let prefix: string;
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -28,14 +29,15 @@ beforeAll(async () => {
 afterAll(() => redis.stop());
 beforeEach(async () => {
   zitadel = await startScriptedZitadel();
-  replicas = await startReplicas(4, { redisUrl: redis.url, prefix: uniquePrefix(), zitadel });
+  prefix = uniquePrefix();
+  replicas = await startReplicas(4, { redisUrl: redis.url, prefix, zitadel });
 });
 afterEach(async () => {
   await stopReplicas(replicas);
   await zitadel.close();
 });
 
-const heardCircuit = (replica: Replica) => replica.link.received.some((m) => m.type === 'circuit');
+const heardCircuit = (replica: Replica) => replica.received.some((m) => m.type === 'circuit');
 
 it('one replica meets a 503 with Retry-After: every replica answers 503 without a call', async () => {
   zitadel.answer('default', { status: 503, headers: { 'Retry-After': '5' }, body: '' });
@@ -52,7 +54,7 @@ it('one replica meets a 503 with Retry-After: every replica answers 503 without 
   }
   expect(zitadel.requests).toHaveLength(1);
   // A circuit opened by a message is not published again.
-  expect(replicas[0].link.received.filter((m) => m.type === 'circuit')).toEqual([]);
+  expect(replicas[0].received.filter((m) => m.type === 'circuit')).toEqual([]);
 });
 
 it('the 429 back-off doubles fleet-wide and a success resets it', async () => {
@@ -105,7 +107,7 @@ it('when the circuit ends one replica probes; the others answer 503 Retry-After 
   expect(refused).toHaveLength(3);
   for (const a of refused) expect((a as PromiseRejectedResult).reason.retryAfterSeconds).toBe(1);
   // The prober tells the fleet; everyone calls again.
-  const heardClosed = (r: Replica) => r.link.received.some((m) => m.type === 'circuit-closed');
+  const heardClosed = (r: Replica) => r.received.some((m) => m.type === 'circuit-closed');
   expect(await until(() => replicas.filter(heardClosed).length === 3)).toBe(true);
   zitadel.answer('default', { json: { active: false } });
   await Promise.all(replicas.map((r) => r.introspector.introspect(randomToken())));
@@ -115,10 +117,10 @@ it('when the circuit ends one replica probes; the others answer 503 Retry-After 
 it('a stalled Redis: a replica backs off and probes alone, each step within bounded time', async () => {
   zitadel.answer('default', { status: 429, body: '' });
   await stopReplicas(replicas);
-  // Each Redis call of these replicas gives up after 100 ms.
+  // Each Redis operation of these replicas gives up after 100 ms.
   replicas = await startReplicas(
     4,
-    { redisUrl: redis.url, prefix: uniquePrefix(), zitadel, linkTimeoutMs: 100 },
+    { redisUrl: redis.url, prefix: uniquePrefix(), zitadel, storeTimeoutMs: 100 },
     OPTIONS,
   );
   process.kill(redis.pid, 'SIGSTOP');
@@ -171,18 +173,17 @@ it('circuit changes reach the listener: open (with its cause) and closed', async
 });
 
 it('received seconds are clamped to 1..60; a message without a number is ignored', async () => {
-  const outsider = await connectTestFleetLink(redis.url, { prefix: replicas[0].link.key('') });
-  try {
-    zitadel.answer('default', { json: { active: false } });
-    await outsider.publish({ type: 'circuit', seconds: 'soon' });
-    await outsider.publish({ type: 'circuit', seconds: 3600 });
-    expect(await until(() => replicas.every((r) => r.link.received.length === 2))).toBe(true);
-    for (const replica of replicas) {
-      const refused = await outage(replica.introspector.introspect(randomToken()));
-      expect(refused.retryAfterSeconds).toBe(60);
-    }
-    expect(zitadel.requests).toHaveLength(0);
-  } finally {
-    await outsider.close();
+  // A fifth replica of the fleet (it holds the key: only such a sender's messages open).
+  const [sender] = await startReplicas(1, { redisUrl: redis.url, prefix, zitadel });
+  replicas.push(sender);
+  zitadel.answer('default', { json: { active: false } });
+  await sender.link.publish({ type: 'circuit', seconds: 'soon' });
+  await sender.link.publish({ type: 'circuit', seconds: 3600 });
+  const others = replicas.slice(0, 4);
+  expect(await until(() => others.every((r) => r.received.length === 2))).toBe(true);
+  for (const replica of others) {
+    const refused = await outage(replica.introspector.introspect(randomToken()));
+    expect(refused.retryAfterSeconds).toBe(60);
   }
+  expect(zitadel.requests).toHaveLength(0);
 });

@@ -242,7 +242,7 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
       try {
         const reply = (await run(scripts.LOCK, [lockKey], [token, String(LOCK_MS)])) as unknown[];
         lock.won = Number(reply[0]) === 1;
-        lock.startedAt = Number(reply[1]) || 0;
+        lock.startedAt = Number(reply[1]);
       } catch {
         // Redis unavailable: work alone, judged as of an unknown start.
         lock.won = true;
@@ -260,7 +260,8 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
 
     async poll(name) {
       const reply = await run(scripts.READ, [key(`v:${name}`), key(`lock:${name}`)], []);
-      const [value, ttl] = Array.isArray(reply) ? reply : [];
+      // The script always answers {value or false, PTTL}.
+      const [value, ttl] = reply as unknown[];
       return { value: typeof value === 'string' ? value : undefined, lockTtl: Number(ttl) };
     },
 
@@ -271,7 +272,7 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
         'subject' in owner ? owned('subject', owner.subject) : owned('session', owner.session);
       const at = Number(await run(scripts.TOMBSTONE, [key(`tomb:${name}`)], [markerPx]));
       const members = await run(scripts.INDEX_MEMBERS, [key(name)], []);
-      const names = Array.isArray(members) ? members.filter((m) => typeof m === 'string') : [];
+      const names = (members as unknown[]).filter((m): m is string => typeof m === 'string');
       await evictKeys(names);
       return at;
     },
@@ -292,7 +293,7 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
         key(`tomb:${owned('session', session ?? '-')}`),
       ];
       const reply = await run(scripts.MARKERS, keys, []);
-      const times = (Array.isArray(reply) ? reply : []).map(Number).filter((t) => t > 0);
+      const times = (reply as unknown[]).map(Number).filter((t) => t > 0);
       return times.length > 0 ? Math.max(...times) : undefined;
     },
 

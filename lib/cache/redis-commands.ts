@@ -48,7 +48,6 @@ export function luaScript(source: string): LuaScript {
  */
 export interface RedisCommands {
   readonly family: 'ioredis' | 'node-redis';
-  get(key: string): Promise<string | null>;
   run(script: LuaScript, keys: string[], args: string[]): Promise<unknown>;
   publish(channel: string, message: string): Promise<unknown>;
   /** A duplicate subscribing to `channel`; `reconnected` fires on every later reconnect. */
@@ -89,13 +88,13 @@ export function redisCommands(client: unknown): RedisCommands {
 }
 
 function isNoScript(error: unknown): boolean {
-  return String((error as { message?: unknown })?.message ?? error).includes('NOSCRIPT');
+  // Both clients' reply errors read "<name>: NOSCRIPT No matching script…".
+  return String(error).includes('NOSCRIPT');
 }
 
 function ioredis(client: Client): RedisCommands {
   return {
     family: 'ioredis',
-    get: (key) => call(() => client.get(key)) as Promise<string | null>,
     async run(script, keys, args) {
       try {
         return await call(() => client.evalsha(script.sha, keys.length, ...keys, ...args));
@@ -109,9 +108,8 @@ function ioredis(client: Client): RedisCommands {
       const sub = client.duplicate() as Client;
       let subscribed = false;
       sub.on('error', handlers.error);
-      sub.on('message', (_channel: unknown, text: unknown) => {
-        if (typeof text === 'string') handlers.message(text);
-      });
+      // 'message' carries strings ('messageBuffer' would carry buffers).
+      sub.on('message', (_channel: unknown, text: string) => handlers.message(text));
       sub.on('ready', () => {
         if (subscribed) handlers.reconnected();
       });
@@ -138,7 +136,6 @@ function ioredis(client: Client): RedisCommands {
 function nodeRedis(client: Client): RedisCommands {
   return {
     family: 'node-redis',
-    get: (key) => call(() => client.get(key)) as Promise<string | null>,
     async run(script, keys, args) {
       const options = { keys, arguments: args };
       try {
@@ -170,12 +167,11 @@ function nodeRedis(client: Client): RedisCommands {
         if (sub.isOpen) void call(() => sub.destroy()).catch(() => undefined);
       };
       const ready = (async () => {
-        // A node-redis duplicate is not connected until connect() resolves.
-        if (!sub.isOpen) await call(() => sub.connect());
+        // A node-redis duplicate is never connected: not until connect() resolves.
+        await call(() => sub.connect());
         await call(() =>
-          sub.subscribe(channel, (text: unknown) => {
-            if (typeof text === 'string') handlers.message(text);
-          }),
+          // Without the buffer flag the listener gets strings.
+          sub.subscribe(channel, (text: string) => handlers.message(text)),
         );
         subscribed = true;
       })();

@@ -60,6 +60,8 @@ export class RedisStore implements CacheStore {
   /** node-redis takes SET options as an object; ioredis as positional arguments. */
   readonly #nodeRedis: boolean;
   readonly #coordinate: boolean;
+  /** The introspector's clock once it attaches (coordinate()); the wall clock before. */
+  #now: () => number = Date.now;
 
   constructor(client: unknown, options: RedisStoreOptions = {}) {
     if (!isRedisLike(client)) {
@@ -72,7 +74,9 @@ export class RedisStore implements CacheStore {
     this.prefix = options.prefix ?? DEFAULT_PREFIX;
     this.#coordinate = options.coordinate !== false;
     if (typeof client.on === 'function') {
-      const warn = rateLimitedLog(options.logger ?? silentLogger, 'warn');
+      const warn = rateLimitedLog(options.logger ?? silentLogger, 'warn', 60_000, () =>
+        this.#now(),
+      );
       client.on('error', (error) => {
         // String() and not instanceof: socket errors may come from another realm (jest, vm).
         warn(`redis client error: ${String(error).replace(/\s+/g, ' ').slice(0, 200)}`);
@@ -128,6 +132,7 @@ export class RedisStore implements CacheStore {
    * @internal
    */
   coordinate(options: StoreCoordinationOptions): Coordinator | undefined {
+    this.#now = options.now;
     if (!this.#coordinate) return undefined;
     return createCoordinator(redisCommands(this.#client), { ...options, prefix: this.prefix });
   }
