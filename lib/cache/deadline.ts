@@ -49,5 +49,8 @@ export function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
  * ```
  */
 export function afterPendingIo(then: () => void): void {
-  setImmediate(then).unref();
+  // Not unref'd: an unref'd immediate does not stop the poll phase from
+  // blocking, so it would wait for the next unrelated wake-up. A ref'd one
+  // holds the process for one loop turn at most.
+  setImmediate(then);
 }
