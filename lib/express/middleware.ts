@@ -13,6 +13,7 @@ import {
 } from '../introspector';
 import { decisionChannel, type ReasonCode } from '../telemetry/channels';
 import { decisionStart, publishPass, publishRefusal, sourceOf } from '../telemetry/decision';
+import { withReasonWord } from '../telemetry/log-reason';
 import { extractToken, type ExtractedToken, type TokenLocation } from './bearer';
 import { DEFAULT_REALM, setRequestState, type RequestAuthState } from './request-state';
 import './augment';
@@ -83,7 +84,9 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
     } catch (error) {
       // Another scheme is no credentials (RFC 6750 §3.1): anonymous when allowed.
       if (!authRequired && error instanceof UnauthorizedError) return passAnonymous(state, next);
-      if (error instanceof ConfigError) logSetupFault(`zitadelAuth: ${error.message}`);
+      if (error instanceof ConfigError) {
+        logSetupFault(withReasonWord(`zitadelAuth: ${error.message}`, error));
+      }
       return refuse(state, next, error);
     }
     if (found === undefined) {
