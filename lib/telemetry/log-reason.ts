@@ -4,7 +4,7 @@
  * carries (DESIGN.md "Telemetry"), so an operator can go from a dashboard's
  * refusals by reason to the lines that explain them with one search.
  */
-import type { DecisionSource, ReasonCode } from './channels';
+import type { DecisionSource } from './channels';
 import { reasonOf } from './decision';
 
 /**
@@ -18,19 +18,7 @@ import { reasonOf } from './decision';
  * ```
  */
 export function withReasonWord(message: string, error: unknown): string {
-  return reasonWord(message, reasonOf(error));
-}
-
-/**
- * `message` with a given reason code appended.
- *
- * @example
- * ```ts
- * reasonWord('zitadelAuth: no body parser', 'config'); // 'zitadelAuth: no body parser (reason=config)'
- * ```
- */
-export function reasonWord(message: string, reason: ReasonCode): string {
-  return `${message} (reason=${reason})`;
+  return `${message} (reason=${reasonOf(error)})`;
 }
 
 /**
