@@ -15,6 +15,8 @@
  * Each loop is timed by the process's CPU time (`process.cpuUsage()`), not
  * the wall clock: on a machine shared by many processes the wall clock also
  * counts the time this one waits for a core, which dwarfs a few hundred ns.
+ * The report's `telemetry (micro, …)` line and the target row `telemetry: µs
+ * added per hit …` print the results.
  */
 import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
 import type { NextFunction, Request, Response } from 'express';

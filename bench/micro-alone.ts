@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/micro-run.ts [--quick]` — the micro benchmarks alone
+ * `npx tsx bench/micro-alone.ts [--quick]` — the micro benchmarks alone
  * (bench/micro.ts, the child `bench/run.ts` forks), without the HTTP
  * variants, the fleet or Redis: compiles lib/, starts the local ZITADEL,
  * mints a token, runs the child with the same counts as `npm run bench`
@@ -22,7 +22,7 @@ const counts = quick
 main().then(
   () => process.exit(0),
   (error: Error) => {
-    console.error(`micro-run failed: ${error.stack ?? error.message}`);
+    console.error(`micro-alone failed: ${error.stack ?? error.message}`);
     process.exit(1);
   },
 );
