@@ -141,7 +141,7 @@ function secondEditionLines(results: BenchResults): string[] {
     `${Math.round(m.rps)} req/s, p99 ${m.latencyP99Ms.toFixed(0)} ms, ${m.introspectionCalls} introspection calls${m.failures ? `, ${m.failures} FAILED` : ''}`;
   return [
     `jwt-cold (${jwtCold.tokensPerRound.local} new JWTs per round, ZITADEL ${jwtCold.issuerLatencyMs} ms): local ${mode(jwtCold.local)}; introspect mode (${jwtCold.tokensPerRound.introspect} new kit tokens per round) ${mode(jwtCold.introspect)}`,
-    `telemetry (micro, sync hit loop): ${micro.telemetryNoneMicroseconds.toFixed(3)} µs nobody listening, ${micro.telemetrySubscribedMicroseconds.toFixed(3)} µs every channel subscribed`,
+    `telemetry (micro, sync hit loop): ${micro.telemetryNoneMicroseconds.toFixed(3)} µs nobody listening, ${micro.telemetrySubscribedMicroseconds.toFixed(3)} µs every channel subscribed${telemetryOffLine(micro)}`,
     'skipped' in fleet
       ? `fleet: skipped (${fleet.skipped})`
       : `fleet (${fleet.replicas} processes, one redis-server): ${fleet.introspectionCalls} introspection calls for ${fleet.tokens} new tokens each sent to every replica at once, p50/p99 ${fleet.latencyP50Ms.toFixed(0)}/${fleet.latencyP99Ms.toFixed(0)} ms${fleet.failures ? `, ${fleet.failures} FAILED` : ''}; evict → refused elsewhere p50/p99 ${fleet.evictP50Ms.toFixed(1)}/${fleet.evictP99Ms.toFixed(1)} ms; deactivateUser → refused everywhere (webhook) p50/p99/max ${fleet.webhookP50Ms.toFixed(1)}/${fleet.webhookP99Ms.toFixed(1)}/${fleet.webhookMaxMs.toFixed(1)} ms over ${fleet.trials} trials (bound without it: maxTtlSeconds ${fleet.maxTtlSeconds} s)`,
@@ -149,6 +149,15 @@ function secondEditionLines(results: BenchResults): string[] {
       ? `steady-stream: skipped (${steadyStream.skipped})`
       : `steady-stream: ${steadyStream.introspectionCalls} calls over ${steadyStream.ttls} TTLs (${steadyStream.callsPerTtl.toFixed(2)} per TTL), p99 ${steadyStream.latencyP99Ms} ms`,
   ];
+}
+
+/** The compiled-out comparison (absent from results of before it existed). */
+function telemetryOffLine(micro: BenchResults['micro']): string {
+  const real = micro.telemetryCompiledInMicroseconds;
+  const off = micro.telemetryCompiledOutMicroseconds;
+  const control = micro.telemetryControlMicroseconds;
+  if (real === undefined || off === undefined || control === undefined) return '';
+  return `; nobody listening ${real.toFixed(3)} µs vs telemetry compiled out ${off.toFixed(3)} µs (ratio ${(real / off).toFixed(3)}), vs an identical copy ${control.toFixed(3)} µs (ratio ${(real / control).toFixed(3)}, the noise floor)`;
 }
 
 function signed(value: number): string {

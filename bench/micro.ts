@@ -4,18 +4,21 @@
  * over IPC.
  *
  * - µs per cache hit through the `zitadelAuth` middleware function (no HTTP);
+ * - telemetry (bench/micro-telemetry.ts): CPU µs per synchronous hit with
+ *   nobody listening vs telemetry compiled out, and vs every channel subscribed;
  * - client assertions signed per second (`signClientAssertion`);
  * - heap bytes per cached entry, through the real introspector: its `fetch`
  *   option answers with the fixture claims (sub/jti varied, future exp), so
  *   the cache holds exactly what it holds in production.
  */
-import { subscribe, tracingChannel, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import type { NextFunction, Request, Response } from 'express';
 import { loadPackage } from './build';
 import { SERVICE_USER_CLAIMS } from './fixture-claims';
+import { telemetryMicro, type TelemetryMicroRounds } from './micro-telemetry';
 import type { ChildMessage } from './processes';
 import { median } from './stats';
+import { telemetryBuilds } from './telemetry-off';
 
 /**
  * What `bench/run.ts` passes in argv[2].
@@ -55,11 +58,18 @@ export interface MicroResult {
   assertionRounds: number[];
   heapBytesPerEntry: number;
   heapEntries: number;
-  /** Synchronous hit loop, nobody listening on the package's channels: median µs per hit. */
+  /** Synchronous hit loop, nobody listening on the package's channels: median CPU µs per hit. */
   telemetryNoneMicroseconds: number;
   /** The same loop with a no-op subscriber on every channel (rounds alternate with the above). */
   telemetrySubscribedMicroseconds: number;
-  telemetryRounds: { none: number[]; subscribed: number[] };
+  /** The real build, nobody listening, in rounds alternating with the compiled-out build. */
+  telemetryCompiledInMicroseconds: number;
+  /** The same loop on a copy of the build with telemetry compiled out (bench/telemetry-off.ts). */
+  telemetryCompiledOutMicroseconds: number;
+  /** The same loop on an identical copy of the real build (the comparison's noise floor). */
+  telemetryControlMicroseconds: number;
+  /** CPU µs per hit of each arm, one value per round. */
+  telemetryRounds: TelemetryMicroRounds;
 }
 
 const settings = JSON.parse(process.argv[2]) as MicroConfig;
@@ -71,6 +81,12 @@ const { signClientAssertion } = loadPackage<typeof import('../lib/zitadel/assert
   settings.buildDir,
   'zitadel/assertion',
 );
+// Two fresh copies of the build for the telemetry loops: as compiled, and with
+// telemetry compiled out (channels that never have subscribers).
+const telemetryBuild = telemetryBuilds(settings.buildDir);
+const withTelemetry = loadPackage<typeof import('../lib')>(telemetryBuild.on, 'index');
+const withoutTelemetry = loadPackage<typeof import('../lib')>(telemetryBuild.off, 'index');
+const controlCopy = loadPackage<typeof import('../lib')>(telemetryBuild.control, 'index');
 const gc = (globalThis as { gc?: () => void }).gc;
 const send = (message: ChildMessage) => process.send?.(message);
 
@@ -84,10 +100,20 @@ async function main(): Promise<MicroResult> {
   const hitRounds = await cacheHitMicroseconds(settings);
   const assertionRounds = await assertionsPerSecond(settings);
   const heapBytesPerEntry = await heapPerEntry(settings.heapEntries, gc);
-  const telemetryRounds = await telemetryHitMicroseconds(settings);
+  const telemetryRounds = await telemetryMicro(
+    { ...settings, iterations: settings.hitIterations * 2 },
+    {
+      real: withTelemetry.zitadelAuth,
+      control: controlCopy.zitadelAuth,
+      off: withoutTelemetry.zitadelAuth,
+    },
+  );
   return {
     telemetryNoneMicroseconds: median(telemetryRounds.none),
     telemetrySubscribedMicroseconds: median(telemetryRounds.subscribed),
+    telemetryCompiledInMicroseconds: median(telemetryRounds.compiledIn),
+    telemetryCompiledOutMicroseconds: median(telemetryRounds.compiledOut),
+    telemetryControlMicroseconds: median(telemetryRounds.control),
     telemetryRounds,
     hitMicroseconds: median(hitRounds),
     hitRounds,
@@ -124,70 +150,6 @@ async function cacheHitMicroseconds(config: MicroConfig): Promise<number[]> {
   if (misses !== 1 || hits < config.hitIterations) throw new Error('the token was not warm');
   await auth.introspector.close();
   return rounds;
-}
-
-/**
- * µs per warm hit with nobody listening vs a no-op subscriber on every channel
- * (decision, circuit, the http tracing channel), rounds alternating so drift
- * of a loaded machine hits both alike. The report's `telemetry (micro, …)`
- * line and the target row `telemetry: µs added per hit …` print it.
- */
-async function telemetryHitMicroseconds(
-  config: MicroConfig,
-): Promise<{ none: number[]; subscribed: number[] }> {
-  const auth = zitadelAuth({ issuer: config.issuer, key: config.apiKeyPath });
-  const authorization = `Bearer ${config.token}`;
-  const res = { setHeader: () => undefined } as unknown as Response;
-  let granted = 0;
-  const next: NextFunction = (error?: unknown) => {
-    if (error) throw error;
-    granted++;
-  };
-  await new Promise<void>((resolve, reject) =>
-    auth({ headers: { authorization } } as Request, res, (error?: unknown) =>
-      error ? reject(error as Error) : resolve(),
-    ),
-  );
-  const iterations = config.hitIterations * 2;
-  const loop = () => {
-    const before = granted;
-    const started = performance.now();
-    for (let i = 0; i < iterations; i++) auth({ headers: { authorization } } as Request, res, next);
-    const micros = ((performance.now() - started) * 1000) / iterations;
-    // A memory hit calls next() synchronously; anything else would not be a hit.
-    if (granted - before !== iterations) throw new Error('a hit was not synchronous');
-    return micros;
-  };
-  const warmSubscribed = subscribeAll();
-  loop();
-  warmSubscribed.stop();
-  loop();
-  const none: number[] = [];
-  const subscribed: number[] = [];
-  for (let round = 0; round < config.rounds; round++) {
-    none.push(loop());
-    const on = subscribeAll();
-    subscribed.push(loop());
-    on.stop();
-  }
-  await auth.introspector.close();
-  return { none, subscribed };
-}
-
-function subscribeAll(): { stop(): void } {
-  const noop = () => {};
-  const http = tracingChannel('express-zitadel-introspection:http');
-  const handlers = { start: noop, end: noop, asyncStart: noop, asyncEnd: noop, error: noop };
-  subscribe('express-zitadel-introspection:decision', noop);
-  subscribe('express-zitadel-introspection:circuit', noop);
-  http.subscribe(handlers);
-  return {
-    stop() {
-      unsubscribe('express-zitadel-introspection:decision', noop);
-      unsubscribe('express-zitadel-introspection:circuit', noop);
-      http.unsubscribe(handlers);
-    },
-  };
 }
 
 /** Client assertions signed per second (sequential), one value per round. */

@@ -100,7 +100,7 @@ export function authMetrics(introspector: Introspector, registry = new Registry(
   });
   new Gauge({
     name: 'zitadel_health_ok',
-    help: '1 when introspector.health().ok',
+    help: '1 when introspector.health().ok: this replica can take traffic (an open circuit is zitadel_circuit_open)',
     registers: [registry],
     collect() {
       this.set(introspector.health().ok ? 1 : 0);

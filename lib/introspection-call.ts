@@ -16,6 +16,7 @@ import type { Fleet } from './cache/fleet';
 import { throughFleet } from './cache/fleet-flight';
 import type { ResultCache } from './cache/result-cache';
 import type { DecisionSource } from './telemetry/channels';
+import { withReasonWord } from './telemetry/log-reason';
 import {
   introspectToken,
   RateLimitedError,
@@ -157,16 +158,20 @@ export function createIntrospectionCall(
     }
   }
 
+  /** One line per failed call, ending in the reason its refusal event names. */
   function reportFailure(error: unknown, beforeTheCall: boolean) {
     const message = error instanceof Error ? error.message : String(error);
+    const line = (text: string) => withReasonWord(text, error);
     if (beforeTheCall && !(error instanceof ConfigError)) {
-      logSetupOutage(`introspection not attempted: ${message}`);
+      logSetupOutage(line(`introspection not attempted: ${message}`));
     } else if (error instanceof ServerBusyError || error instanceof RateLimitedError) {
-      logger.warn(`introspection: ${message}; not calling again for ${error.retryAfterSeconds} s`);
+      logger.warn(
+        line(`introspection: ${message}; not calling again for ${error.retryAfterSeconds} s`),
+      );
     } else if (error instanceof ConfigError) {
-      logRejection(`introspection: ${message}`);
+      logRejection(line(`introspection: ${message}`));
     } else {
-      logger.warn(`introspection failed: ${message}`);
+      logger.warn(line(`introspection failed: ${message}`));
     }
   }
 }

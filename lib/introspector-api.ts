@@ -103,8 +103,11 @@ export interface Introspector {
   stats(): IntrospectorStats;
   /**
    * For readiness probes and dashboards: the circuit, discovery (and the
-   * fleet store and the JWKS when used); `ok` when all of them are fine.
-   * Cheap and synchronous; no secret in it.
+   * fleet store and the JWKS when used). `ok` means this replica can take
+   * traffic (discovery, the store's subscription, the JWKS); an open circuit
+   * is reported in `circuit` but leaves `ok` true, since cached tokens still
+   * serve and every replica sees the same circuit. Cheap and synchronous; no
+   * secret in it.
    *
    * @example
    * ```ts

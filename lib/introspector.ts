@@ -28,6 +28,7 @@ import { createDiscovery } from './zitadel/discovery';
 import { createClientAuthentication, type ClientAuthenticationSource } from './client-auth';
 import { withSource } from './telemetry/decision';
 import { createHealth } from './telemetry/health';
+import { servedWord } from './telemetry/log-reason';
 import { createLocalVerification } from './jwt/local-verification';
 
 export type { CacheOptions, IntrospectorOptions } from './options';
@@ -193,7 +194,13 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       const stale = error instanceof IntrospectionUnavailableError && cache?.getStale(key);
       if (!stale) throw error;
       counters.staleServed++;
-      logger.warn(`serving a stale introspection result: ${(error as Error).message}`);
+      logger.warn(
+        servedWord(
+          `serving a stale introspection result: ${(error as Error).message}`,
+          'stale',
+          error,
+        ),
+      );
       return { decision: stale, source: 'stale' };
     }
   }

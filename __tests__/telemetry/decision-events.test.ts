@@ -403,11 +403,20 @@ describe('with nobody listening', () => {
     } finally {
       events = record();
     }
-    // And with a subscriber again, the same call reads the clock.
+    // And with a subscriber again, the same call reads the clock twice (entry
+    // and decision) and publishes one event of the documented keys, in one shape.
     const clock = jest.spyOn(performance, 'now');
     auth({ headers: { authorization: `Bearer ${reader}` } } as never, {} as never, jest.fn());
-    expect(clock).toHaveBeenCalled();
+    expect(clock).toHaveBeenCalledTimes(2);
     clock.mockRestore();
     expect(onlyAuthenticate()).toMatchObject({ source: 'memory', outcome: 'granted' });
+    expect(Object.keys(events.decisions[0])).toEqual([
+      'stage',
+      'outcome',
+      'status',
+      'source',
+      'subject',
+      'durationMs',
+    ]);
   });
 });

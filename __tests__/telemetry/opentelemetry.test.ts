@@ -343,7 +343,8 @@ describe('the circuit gauge and unsubscribing', () => {
       gauge = (await metricMap()).get('zitadel.circuit.open');
       expect(total(gauge, { introspector: '0' })).toBe(0);
       expect(total(gauge, { introspector: '1' })).toBe(1);
-      expect(busy.introspector.health()).toMatchObject({ ok: false, circuit: { open: true } });
+      // The circuit is reported, but this replica can still take traffic (cached tokens serve).
+      expect(busy.introspector.health()).toMatchObject({ ok: true, circuit: { open: true } });
       const changes = (await metricMap()).get('zitadel.circuit.changes');
       // Two bridges are registered here, so the opening is counted twice.
       expect(total(changes, { state: 'open', cause: 'retry-after' })).toBe(2);

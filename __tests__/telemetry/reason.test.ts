@@ -14,6 +14,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { inspect } from 'node:util';
 import type { DecisionEvent } from '../../lib/telemetry/channels';
 import {
+  publishAnonymous,
+  publishGrant,
   publishRefusal,
   reasonOf,
   sourceOf,
@@ -71,4 +73,42 @@ it('the status of a refusal: the AuthError status, an http-errors status, else 5
   ]);
   expect(seen[0].durationMs).toBe(0);
   expect(seen[3].durationMs).toBeGreaterThanOrEqual(0);
+  // No property is added after the literal: the keys come in one order.
+  expect(Object.keys(seen[0])).toEqual([
+    'stage',
+    'outcome',
+    'status',
+    'reason',
+    'source',
+    'durationMs',
+  ]);
+});
+
+it('a refusal with a subject, an anonymous pass: one literal each, documented keys only', () => {
+  const seen: DecisionEvent[] = [];
+  const listener = (event: unknown) => seen.push(event as DecisionEvent);
+  subscribe('express-zitadel-introspection:decision', listener);
+  try {
+    const timing = { startedAt: performance.now(), source: 'memory' as const };
+    publishRefusal('authorize', timing, new InsufficientScopeError(), 'missing_role', 'svc-1');
+    publishAnonymous({ startedAt: undefined });
+    publishGrant({ startedAt: performance.now() }, 'svc-2');
+  } finally {
+    unsubscribe('express-zitadel-introspection:decision', listener);
+  }
+  expect(seen.map((event) => Object.keys(event))).toEqual([
+    ['stage', 'outcome', 'status', 'reason', 'source', 'subject', 'durationMs'],
+    ['stage', 'outcome', 'status', 'source', 'durationMs'],
+    ['stage', 'outcome', 'status', 'source', 'subject', 'durationMs'],
+  ]);
+  expect(seen[0]).toMatchObject({ stage: 'authorize', status: 403, subject: 'svc-1' });
+  expect(seen[1]).toEqual({
+    stage: 'authenticate',
+    outcome: 'anonymous',
+    status: 200,
+    source: 'none',
+    durationMs: 0,
+  });
+  // A grant without a source mark on its timing came from memory.
+  expect(seen[2]).toMatchObject({ outcome: 'granted', source: 'memory', subject: 'svc-2' });
 });

@@ -2,6 +2,12 @@
  * `introspector.health()`: what a readiness probe or a dashboard needs to
  * know about the auth layer, read from its parts on demand (no timer, no
  * state of its own). No secret, no token, no key in it.
+ *
+ * `ok` answers "can this replica take traffic?", not "is ZITADEL answering":
+ * an open circuit (ZITADEL throttling) is the same for every replica, and
+ * cached tokens (and stale-if-error answers) still serve meanwhile, so a
+ * probe that failed on it would take the whole fleet out at once exactly
+ * when it is needed. The circuit is reported in `circuit`; alert on that.
  */
 
 /**
@@ -17,9 +23,13 @@
  * ```
  */
 export interface IntrospectorHealth {
-  /** Discovery done, the circuit closed, and a coordinating store subscribed (when there is one). */
+  /**
+   * This replica can take traffic: discovery done, a coordinating store's
+   * subscription up (when there is one), keys in the JWKS (with local
+   * verification). An open circuit does not make it false.
+   */
   ok: boolean;
-  /** The circuit a 429/503 with `Retry-After` opens. */
+  /** The circuit a 429/503 opens; open says nothing about `ok` (alert on it instead). */
   circuit: { open: boolean; secondsLeft: number };
   /** With a shared store: does it coordinate the fleet, and is its event subscription up? */
   store?: { coordinating: boolean; subscribed: boolean };
@@ -46,7 +56,8 @@ export interface HealthParts {
 }
 
 /**
- * Builds `health()` from its parts.
+ * Builds `health()` from its parts. `ok` leaves the circuit out: a readiness
+ * probe on it must not take every replica out while ZITADEL throttles.
  *
  * @example
  * ```ts
@@ -62,7 +73,7 @@ export function createHealth(parts: HealthParts): () => IntrospectorHealth {
     const jwks = parts.jwks?.();
     const storeOk = !store || !store.coordinating || store.subscribed;
     const health: IntrospectorHealth = {
-      ok: discovery.ok && !circuit.open && storeOk && (!jwks || jwks.keys > 0),
+      ok: discovery.ok && storeOk && (!jwks || jwks.keys > 0),
       circuit: { open: circuit.open, secondsLeft: circuit.secondsLeft },
       discovery,
     };

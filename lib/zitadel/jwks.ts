@@ -8,6 +8,7 @@
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 import { IntrospectionUnavailableError } from '../errors';
 import type { Logger } from '../logger';
+import { withReasonWord } from '../telemetry/log-reason';
 import { isPlainObject, parseJson } from './encoding';
 import { BodyTooLargeError, readBoundedText, RequestFailure, send } from './http';
 
@@ -110,7 +111,7 @@ export function createJwks(options: JwksOptions): Jwks {
         },
         (error: IntrospectionUnavailableError) => {
           lastFailure = error;
-          options.logger?.warn(`JWKS: ${error.message}`);
+          options.logger?.warn(withReasonWord(`JWKS: ${error.message}`, error));
         },
       )
       .finally(() => {
