@@ -264,8 +264,11 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     [FLEET_HOOKS]: hooks,
     [FLEET_LINK]: fleet.link,
     stats: () => ({ ...counters, ...localJwt.stats() }),
-    // The fleet store and local JWT add their parts (store, jwks) here.
-    health: createHealth({ circuit: gate.circuit, discoveryOk: discovery.loaded }),
+    health: createHealth({
+      circuit: gate.circuit,
+      discoveryOk: discovery.loaded,
+      ...(config.cache.enabled && config.cache.store ? { store: () => fleet.health()! } : {}),
+    }),
     [INTROSPECT_NOW_IF_CACHED]: introspectNowIfCached,
     async close() {
       abort.abort();

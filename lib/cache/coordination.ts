@@ -72,6 +72,8 @@ export interface Coordinator extends FleetLink {
   readonly shared: SharedTier;
   /** Subscribes (once); resolves within `waitMs`, never rejects. `false` = working alone. */
   ready(waitMs: number): Promise<boolean>;
+  /** The event subscription is up right now (false before it, while it reconnects, after close). */
+  subscribed(): boolean;
   lock(key: string): Promise<FleetLock>;
   /** The stored value of `key` and the PTTL of its lock (≤ 0: no holder). */
   poll(key: string): Promise<{ value: string | undefined; lockTtl: number }>;
@@ -210,6 +212,8 @@ export function createCoordinator(redis: RedisCommands, options: CoordinatorOpti
       handlers.add(handler);
       return () => void handlers.delete(handler);
     },
+
+    subscribed: () => !closed && subscription?.live() === true,
 
     ready(waitMs) {
       if (closed) return Promise.resolve(false);

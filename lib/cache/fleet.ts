@@ -68,6 +68,12 @@ export interface Fleet {
   evictSession(session: string): Promise<void>;
   evictAll(): Promise<void>;
   hooks(projectId: string | undefined): FleetHooks;
+  /**
+   * `health().store`: `undefined` without a store. A store that can coordinate
+   * counts as coordinating from the start, so `ok` stays false until its
+   * subscription is up.
+   */
+  health(): { coordinating: boolean; subscribed: boolean } | undefined;
   close(): Promise<void>;
 }
 
@@ -112,10 +118,14 @@ export function createFleet(
     }
   };
 
+  /** Settled once attachOnce ran: a store whose coordinate() gave nothing is plain from then on. */
+  let attached = false;
+
   const attachOnce = async (): Promise<void> => {
     const auth = await options.credential();
     envelope ??= createEnvelope(envelopeSecret(auth, options.storeSecret));
     if (closed || coordinator || !options.store?.coordinate) return;
+    attached = true;
     const scope = createHash('sha256')
       .update(`${options.issuer}\n${auth.clientId}`)
       .digest('base64url')
@@ -151,6 +161,13 @@ export function createFleet(
   const fleet = {
     bind(bound: ResultCache<unknown>) {
       cache = bound;
+    },
+    health() {
+      if (!options.store) return undefined;
+      const coordinating = coordinator
+        ? true
+        : !attached && typeof options.store.coordinate === 'function';
+      return { coordinating, subscribed: coordinator?.subscribed() ?? false };
     },
     attach() {
       attaching ??= attachOnce().catch((error: unknown) => {

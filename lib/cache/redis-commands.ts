@@ -65,6 +65,8 @@ export interface SubscriberHandlers {
 /** A subscription: `ready` once subscribed; `close()` unsubscribes and quits the duplicate. */
 export interface Subscription {
   ready: Promise<void>;
+  /** Subscribed and the connection up now (false while it reconnects): `health().store.subscribed`. */
+  live(): boolean;
   close(): Promise<void>;
 }
 
@@ -128,7 +130,7 @@ function ioredis(client: Client): RedisCommands {
         await call(() => sub.subscribe(channel));
         subscribed = true;
       })();
-      return { ready, close };
+      return { ready, live: () => subscribed && sub.status === 'ready', close };
     },
   };
 }
@@ -175,7 +177,7 @@ function nodeRedis(client: Client): RedisCommands {
         );
         subscribed = true;
       })();
-      return { ready, close };
+      return { ready, live: () => subscribed && sub.isReady === true, close };
     },
   };
 }
