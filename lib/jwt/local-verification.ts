@@ -116,7 +116,7 @@ export function createLocalVerification(
   async function verify(key: string, token: string): Promise<LocalDecision | undefined> {
     const candidate = localCandidate(token, config.issuer);
     if (!candidate) return undefined;
-    const verdict = await verifyAccessToken(token, candidate, {
+    const verdict = await verifyAccessToken(candidate, {
       jwks,
       algorithms: settings!.algorithms,
       clockToleranceSeconds: config.clockToleranceSeconds,
