@@ -79,7 +79,7 @@ export async function verifyAccessToken(
     return rejected('no key of that kid for that alg');
   }
   const signature = Buffer.from(candidate.signature, 'base64url');
-  if (!verifySignature(alg, found.key, candidate.signingInput, signature)) {
+  if (!(await verifySignature(alg, found.key, candidate.signingInput, signature))) {
     return rejected('signature');
   }
   return checkClaims(candidate.payload, context);

@@ -1,9 +1,10 @@
 /**
- * JWS signatures checked with node:crypto directly, synchronously, against a
- * public key imported once per JWKS fetch. jose's `jwtVerify` goes through
- * WebCrypto, which for every token normalizes the algorithm, hops to the
- * thread pool and back through a promise: on a cold local verification that
- * was a quarter of the server's CPU (bench `jwt-cold`, docs/local-jwt.md).
+ * JWS signatures checked with node:crypto directly, in the thread pool,
+ * against a public key imported once per JWKS fetch. jose's `jwtVerify` goes
+ * through WebCrypto, which for every token normalizes the algorithm,
+ * validates a WebIDL dictionary, converts the key and resolves through its
+ * job machinery: on a cold local verification that was a quarter of the
+ * server's CPU (bench `jwt-cold`, docs/local-jwt.md).
  * The rules are jose's (RFC 7518 §3): which JWK may verify which `alg`, RSA
  * keys of at least 2048 bits, PSS with the hash's length as salt, ECDSA
  * signatures as fixed-size `r ‖ s` on the JWK's curve, EdDSA as Ed25519.
@@ -92,13 +93,15 @@ export function keyFits(jwk: JWK, key: KeyObject, alg: string): boolean {
 
 /**
  * Verifies a JWS signature (`signature` decoded from base64url) over
- * `signingInput` (the token up to its last dot). Never throws: anything
- * node:crypto cannot verify is `false`.
+ * `signingInput` (the token up to its last dot), in libuv's thread pool
+ * (node:crypto's callback form): the event loop, which also parses and
+ * answers every request, spends ~10 µs per token instead of the whole
+ * verification. Never rejects: anything node:crypto cannot verify is `false`.
  *
  * @example
  * ```ts
  * const dot = token.lastIndexOf('.');
- * verifySignature('ES256', key, token.slice(0, dot), Buffer.from(token.slice(dot + 1), 'base64url'));
+ * await verifySignature('ES256', key, token.slice(0, dot), Buffer.from(token.slice(dot + 1), 'base64url'));
  * ```
  */
 export function verifySignature(
@@ -106,23 +109,29 @@ export function verifySignature(
   key: KeyObject,
   signingInput: string,
   signature: Buffer,
-): boolean {
+): Promise<boolean> {
   const rule = RULES.get(alg);
-  if (!rule) return false;
+  if (!rule) return Promise.resolve(false);
   // Fixed-size r ‖ s: a DER signature or a truncated one is not a JWS signature.
-  if (rule.signatureBytes !== undefined && signature.length !== rule.signatureBytes) return false;
+  if (rule.signatureBytes !== undefined && signature.length !== rule.signatureBytes) {
+    return Promise.resolve(false);
+  }
   // The segments are base64url (ASCII): latin1 is the exact bytes, and the cheapest copy.
   const data = Buffer.from(signingInput, 'latin1');
-  try {
-    if (rule.kty === 'OKP') return verify(null, data, key, signature);
-    if (rule.kty === 'EC')
-      return verify(rule.hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
-    const padding =
-      rule.saltLength === undefined
-        ? { padding: constants.RSA_PKCS1_PADDING }
-        : { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: rule.saltLength };
-    return verify(rule.hash, data, { key, ...padding }, signature);
-  } catch {
-    return false;
-  }
+  return new Promise((resolve) => {
+    const done = (error: Error | null, valid: boolean) => resolve(!error && valid);
+    try {
+      if (rule.kty === 'OKP') return verify(null, data, key, signature, done);
+      if (rule.kty === 'EC') {
+        return verify(rule.hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature, done);
+      }
+      const padding =
+        rule.saltLength === undefined
+          ? { padding: constants.RSA_PKCS1_PADDING }
+          : { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: rule.saltLength };
+      verify(rule.hash, data, { key, ...padding }, signature, done);
+    } catch {
+      resolve(false);
+    }
+  });
 }
