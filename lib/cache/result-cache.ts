@@ -64,8 +64,12 @@ export interface ResultCacheOptions<V> {
   /** Clock in ms since the epoch; the one clock that decides expiry. */
   now: () => number;
   logger: Logger;
-  /** Rebuilds the memory value from an active answer read from the store; may throw (→ miss). */
-  revive(claims: Record<string, unknown>): V;
+  /**
+   * Rebuilds the memory value from an active answer read from the store, with
+   * the `source` its writer gave it (`'jwt'`, or undefined: an introspection
+   * answer); may throw (→ miss).
+   */
+  revive(claims: Record<string, unknown>, source?: string): V;
   /** A hit this close to its entry's end asks for a background refresh; 0 or absent = never. */
   refreshAheadSeconds?: number;
 }
@@ -111,12 +115,13 @@ export interface ResultCache<V> {
   peek(key: string): CacheLookup<V> | undefined;
   /**
    * Caches an introspection answer by the TTL rules, in memory and in the
-   * store, unless an eviction happened since `work` began. Never rejects;
-   * resolves `true` when the store took it.
+   * store, unless an eviction happened since `work` began. `source` (e.g.
+   * `'jwt'`) goes into the store entry, for other replicas' `revive`. Never
+   * rejects; resolves `true` when the store took it.
    */
   set(
     key: string,
-    answer: { claims: Record<string, unknown>; value?: V },
+    answer: { claims: Record<string, unknown>; value?: V; source?: string },
     work?: WorkStart,
   ): Promise<boolean>;
   /** An active value expired at most `staleIfErrorSeconds` ago, not past the token's `exp`. Memory only. */
@@ -185,6 +190,7 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
     expiresAt: number,
     value: V | undefined,
     at: number,
+    source?: string,
   ): MemoryEntry<V> | undefined => {
     if (claims.active !== true) return { active: false, expiresAt };
     // A cacheable active answer has a numeric exp (see ttlMs).
@@ -192,7 +198,7 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
     const refreshAt = refreshAtOf(at, expiresAt, tokenExpiresAt, options);
     if (value !== undefined) return { active: true, value, expiresAt, tokenExpiresAt, refreshAt };
     try {
-      const revived = options.revive(claims);
+      const revived = options.revive(claims, source);
       return { active: true, value: revived, expiresAt, tokenExpiresAt, refreshAt };
     } catch (error) {
       logger.debug(`cache entry ignored: revive failed (${errorName(error)})`);
@@ -237,6 +243,7 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
       Math.min(stored.expiresAt, at + (limit ?? 0)),
       undefined,
       at,
+      stored.source,
     );
     if (!entry) return undefined;
     // A concurrent set() already holds a newer answer (refresh-ahead adopts
@@ -280,7 +287,7 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
 
     getShared: (key, work) => readStore(key, work),
 
-    async set(key, { claims, value }, work) {
+    async set(key, { claims, value, source }, work) {
       const at = now();
       const started = work ?? ledger.begin(at);
       const subject = subjectId(claims);
@@ -300,7 +307,7 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
       if (!shared || seal === undefined) return false;
       // Serialized lazily, inside the tier's guard: a value that cannot be is a failed write.
       const sealed = (): string => {
-        const json = JSON.stringify({ claims, expiresAt, startedAt: started.startedAt });
+        const json = JSON.stringify({ claims, expiresAt, startedAt: started.startedAt, source });
         return seal ? seal.seal(`cache:${key}`, json) : json;
       };
       const meta = { startedAt: started.startedAt, subject, session: sessionId(claims) };
