@@ -107,9 +107,10 @@ function checkClaims(payload: Record<string, unknown>, context: VerifyContext): 
   }
   // iss needs no check here: the verified payload is the very bytes localCandidate()
   // already found naming our issuer (and the signature covers them).
+  // First: ZITADEL's ID tokens carry no jti, and "an ID token" says more than "no jti".
+  if (ID_TOKEN_CLAIMS.some((claim) => claim in payload)) return rejected('an ID token');
   if (!nonEmptyString(payload.jti)) return rejected('no jti');
   if (!nonEmptyString(payload.client_id)) return rejected('no client_id');
-  if (ID_TOKEN_CLAIMS.some((claim) => claim in payload)) return rejected('an ID token');
   const audience = audienceOf(payload.aud);
   const ours = [context.projectId, context.clientId].filter((id) => id !== undefined);
   if (!ours.some((id) => audience.includes(id))) return rejected('aud');
