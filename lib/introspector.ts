@@ -10,6 +10,7 @@ import { IntrospectionUnavailableError } from './errors';
 import { createIntrospectionCall, type Decision, type Sourced } from './introspection-call';
 import { resolveOptions, type IntrospectorOptions, type ResolvedOptions } from './options';
 import { audienceOf, toAuthInfo, withToken } from './token-info';
+import { jwtAuthInfo } from './jwt/jwt-auth-info';
 import { cacheKey, createResultCache, type CacheLookup } from './cache/result-cache';
 import { createFleet, type Fleet } from './cache/fleet';
 import { FLEET_HOOKS, type FleetHooks } from './cache/fleet-hooks';
@@ -134,7 +135,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     clientId: async () => clientAuth.clientId() ?? (await clientAuth.load()).clientId,
     // Through the eviction ledger and the subject/session index, like any answer.
     remember: async (key, claims, value) => {
-      await cache?.set(key, { claims, value }, cache.begin());
+      await cache?.set(key, { claims, value, source: 'jwt' }, cache.begin());
     },
     introspect: async (key, token) =>
       (await flight.run(key, () => callZitadel(key, token)).promise).decision,
@@ -205,8 +206,8 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     }
   }
 
-  /** Active, unexpired and for us — else the reason why not. */
-  function decide(claims: Record<string, unknown>): Decision {
+  /** Active, unexpired and for us — else the reason why not. `source` 'jwt': a stored local verification. */
+  function decide(claims: Record<string, unknown>, source?: string): Decision {
     if (claims.active !== true) return { active: false, reason: 'inactive' };
     const exp = claims.exp;
     if (typeof exp === 'number' && exp * 1000 < now() - config.clockToleranceSeconds * 1000) {
@@ -218,6 +219,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
         return { active: false, reason: 'audience' };
       }
     }
+    if (source === 'jwt') return { active: true, auth: jwtAuthInfo(claims, config.projectId) };
     return { active: true, auth: toAuthInfo(claims, { projectId: config.projectId }) };
   }
 
@@ -231,7 +233,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       clockToleranceSeconds: resolved.clockToleranceSeconds,
       now,
       logger,
-      revive: decide,
+      revive: (claims, source) => decide(claims, source),
     });
   }
 

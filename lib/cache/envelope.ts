@@ -5,7 +5,14 @@
  * by HKDF-SHA256 from the API app's own credential), and ids that would name
  * a user or a session (ZITADEL ids are guessable) appear only as HMACs.
  */
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  hkdfSync,
+  randomBytes,
+} from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { ClientAuthentication } from '../zitadel/introspection';
 
@@ -14,6 +21,12 @@ const VERSION = 'z1.';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const SALT = 'express-zitadel-introspection/fleet';
+/**
+ * Ids remembered (a cold local JWT asks for its subject's id three times:
+ * the eviction check, the cache's ledger and its subject index); cleared
+ * whole when full, which costs one HMAC per id again, nothing more.
+ */
+const REMEMBERED_IDS = 1024;
 
 /**
  * Seals and opens values bound to a context (the key or channel they live
@@ -45,7 +58,8 @@ export interface Envelope {
 export function createEnvelope(secret: Uint8Array): Envelope {
   const derive = (info: string): Buffer => Buffer.from(hkdfSync('sha256', secret, SALT, info, 32));
   const encryptionKey = derive('aes-256-gcm v1');
-  const idKey = derive('hmac-sha256 ids v1');
+  const idKey = createSecretKey(derive('hmac-sha256 ids v1'));
+  const ids = new Map<string, string>();
 
   return {
     seal(context, plaintext) {
@@ -76,7 +90,14 @@ export function createEnvelope(secret: Uint8Array): Envelope {
     },
 
     id(kind, value) {
-      return createHmac('sha256', idKey).update(`${kind}\n${value}`).digest('base64url');
+      const input = `${kind}\n${value}`;
+      let id = ids.get(input);
+      if (id === undefined) {
+        id = createHmac('sha256', idKey).update(input).digest('base64url');
+        if (ids.size >= REMEMBERED_IDS) ids.clear();
+        ids.set(input, id);
+      }
+      return id;
     },
   };
 }

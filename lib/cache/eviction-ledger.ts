@@ -50,6 +50,12 @@ export interface EvictionLedger {
    * everything, whichever is latest.
    */
   evictedAt(target: { jti?: string; subject?: string; session?: string }): number | undefined;
+  /**
+   * Whether any jti, subject, session or fleet-wide mark was ever recorded:
+   * without one, {@link evictedAt} is `undefined` for every target, and a
+   * cold local JWT need not compute the ids it would ask with.
+   */
+  hasMarkers(): boolean;
 }
 
 /** What one eviction names (exactly one member). */
@@ -157,6 +163,8 @@ export function createEvictionLedger(options: {
       );
       return at !== undefined && at >= storedAt;
     },
+
+    hasMarkers: () => all !== undefined || jtis.size > 0 || subjects.size > 0 || sessions.size > 0,
 
     evictedAt({ jti, subject, session }) {
       return latest(

@@ -240,6 +240,8 @@ export function createFleet(
           }),
         async evictedAfter({ jti, subject, issuedAtMs }) {
           await fleet.attach();
+          // Nothing evicted in this process and no fleet to ask: no id to compute (the cold path).
+          if (!coordinator && !cache?.ledger.hasMarkers()) return false;
           // ZITADEL's token ids are `<oidcSessionID>.<at_id>`: a revoked session covers its JWTs.
           const session = sessionOf(jti);
           const ids = {

@@ -1,8 +1,13 @@
 /**
  * The TTL rules (RFC 7662 §4) and the shape of an answer in a shared store:
- * `{"claims":{…},"expiresAt":ms,"startedAt":ms}` — the answer, when the
- * store entry ends, and when the work that produced it began (so an eviction
- * after that start makes it a miss).
+ * `{"claims":{…},"expiresAt":ms,"startedAt":ms,"source":"jwt"}` — the
+ * answer, when the store entry ends, when the work that produced it began (so
+ * an eviction after that start makes it a miss), and who decided it when that
+ * was not ZITADEL's introspection (`"jwt"`: a locally verified JWT, so
+ * `req.auth.source` says so on every replica). `source` is optional both
+ * ways: an entry written before it existed reads as an introspection answer,
+ * and a replica that predates it ignores the member. The sealed format
+ * (envelope.ts, `z1.`) is unchanged.
  */
 
 /** The TTL settings {@link ttlMs} needs. */
@@ -52,6 +57,8 @@ export interface StoredAnswer {
   expiresAt: number;
   /** Start of the work that wrote it; 0 when the writer did not say. */
   startedAt: number;
+  /** Who decided, when not an introspection (`'jwt'`); absent in older entries. */
+  source?: string;
 }
 
 /**
@@ -70,11 +77,17 @@ export function decodeStoredAnswer(raw: string, now: number): StoredAnswer | str
     return 'not JSON';
   }
   if (!isRecord(parsed) || !isRecord(parsed.claims)) return 'unknown shape';
-  const { claims, expiresAt, startedAt } = parsed;
+  const { claims, expiresAt, startedAt, source } = parsed;
   if (typeof claims.active !== 'boolean') return 'claims.active is not a boolean';
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return 'no expiresAt';
   if (expiresAt <= now) return 'expired';
-  return { claims, expiresAt, startedAt: typeof startedAt === 'number' ? startedAt : 0 };
+  const answer: StoredAnswer = {
+    claims,
+    expiresAt,
+    startedAt: typeof startedAt === 'number' ? startedAt : 0,
+  };
+  if (typeof source === 'string') answer.source = source;
+  return answer;
 }
 
 /**

@@ -56,7 +56,7 @@ export async function verifyLocally(
     now: context.now,
   });
   try {
-    const verdict = await verifyAccessToken(token, candidate, {
+    const verdict = await verifyAccessToken(candidate, {
       jwks,
       algorithms: [...ASYMMETRIC_ALGORITHMS],
       clockToleranceSeconds: 5,

@@ -6,7 +6,8 @@
  */
 import type { FleetHooks, SharedMemory } from '../cache/fleet-hooks';
 import { ConfigError } from '../errors';
-import { toAuthInfo, type AuthInfo } from '../token-info';
+import type { AuthInfo } from '../token-info';
+import { jwtAuthInfo } from './jwt-auth-info';
 import type { ResolvedOptions } from '../options';
 import { createJwks, type Jwks } from '../zitadel/jwks';
 import type { ProviderMetadata } from '../zitadel/discovery';
@@ -116,7 +117,7 @@ export function createLocalVerification(
   async function verify(key: string, token: string): Promise<LocalDecision | undefined> {
     const candidate = localCandidate(token, config.issuer);
     if (!candidate) return undefined;
-    const verdict = await verifyAccessToken(token, candidate, {
+    const verdict = await verifyAccessToken(candidate, {
       jwks,
       algorithms: settings!.algorithms,
       clockToleranceSeconds: config.clockToleranceSeconds,
@@ -137,7 +138,7 @@ export function createLocalVerification(
     localVerifications++;
     const decision: LocalDecision = {
       active: true,
-      auth: toAuthInfo(payload, { projectId: config.projectId, source: 'jwt' }),
+      auth: jwtAuthInfo(payload, config.projectId),
     };
     await wiring.remember(key, { ...payload, active: true }, decision);
     revalidation.accepted({ jti, key, token, expMs: (payload.exp as number) * 1000 });

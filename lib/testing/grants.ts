@@ -114,20 +114,25 @@ async function jwtBearer(grant: GrantContext, ctx: KoaContextWithOIDC): Promise<
   }
   const scope = normalizeScope(ctx.oidc.params?.scope);
   if (user.accessTokenType === 'jwt') {
-    ctx.body = await jwtTokenResponse(grant, user, user.clientId, scope);
+    ctx.body = await jwtTokenResponse(grant, user, user.clientId, scope, true);
     return;
   }
   const client = await provider.Client.find(user.clientId);
+  const aud = audienceFor(user.clientId, scope);
   const token = new provider.AccessToken({
     accountId: user.id,
     client,
     scope,
-    aud: audienceFor(user.clientId, scope),
+    aud,
     gty: JWT_BEARER_GRANT,
     expiresIn: accessTokenTtlSeconds,
   });
   ctx.oidc.entity('AccessToken', token);
-  ctx.body = tokenResponse(await token.save(), token.expiration, scope);
+  const accessToken = await token.save();
+  ctx.body = {
+    ...tokenResponse(accessToken, token.expiration, scope),
+    ...(await idTokenFor(grant, { user, clientId: user.clientId, scope, aud, accessToken })),
+  };
 }
 
 async function clientCredentials(grant: GrantContext, ctx: KoaContextWithOIDC): Promise<void> {
@@ -142,7 +147,7 @@ async function clientCredentials(grant: GrantContext, ctx: KoaContextWithOIDC): 
   }
   const scope = normalizeScope(ctx.oidc.params?.scope);
   if (user.accessTokenType === 'jwt') {
-    ctx.body = await jwtTokenResponse(grant, user, client.clientId, scope);
+    ctx.body = await jwtTokenResponse(grant, user, client.clientId, scope, false);
     return;
   }
   const token = new provider.ClientCredentials({
@@ -191,11 +196,38 @@ async function jwtTokenResponse(
   user: ServiceUser,
   clientId: string,
   scope: string,
+  withIdToken: boolean,
 ) {
   const expiresIn = grant.accessTokenTtlSeconds;
   const aud = audienceFor(clientId, scope);
   const token = await grant.jwtAccessTokens.mint({ user, clientId, scope, aud, expiresIn });
-  return tokenResponse(token, expiresIn, scope);
+  return {
+    ...tokenResponse(token, expiresIn, scope),
+    ...(withIdToken
+      ? await idTokenFor(grant, { user, clientId, scope, aud, accessToken: token })
+      : {}),
+  };
+}
+
+/**
+ * ZITADEL's JWT-bearer grant answers an `id_token` when `openid` is in the
+ * scope, signed by the instance's web keys (the ones `/oauth/v2/keys` serves).
+ * The kit's client-credentials grant answers none (the notes on ZITADEL's
+ * source document the id_token for the JWT-bearer grant only).
+ */
+async function idTokenFor(
+  grant: GrantContext,
+  request: {
+    user: ServiceUser;
+    clientId: string;
+    scope: string;
+    aud: string[];
+    accessToken: string;
+  },
+): Promise<{ id_token?: string }> {
+  if (!request.scope.split(' ').includes('openid')) return {};
+  const expiresIn = grant.accessTokenTtlSeconds;
+  return { id_token: await grant.jwtAccessTokens.mintIdToken({ ...request, expiresIn }) };
 }
 
 function tokenResponse(accessToken: string, expiresIn: number, scope: string) {

@@ -6,7 +6,7 @@
  * makes revocation apply. oidc-provider cannot introspect JWT-format tokens,
  * so the kit mints and answers them itself.
  */
-import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, decodeJwt, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { IssuedJwt } from './admin';
 import type { ServiceUser } from './directory';
@@ -115,6 +115,39 @@ export class JwtAccessTokens {
       .setIssuedAt(iat)
       .setNotBefore(iat)
       .setJti(jti)
+      .sign(signer.privateKey);
+  }
+
+  /**
+   * The ID token ZITADEL returns beside an access token when `openid` is in
+   * the scope (zitadel/oidc `NewIDTokenClaims`, ZITADEL's `createIDToken`):
+   * the same issuer, subject, audience and web key as the access token, plus
+   * `azp`, `client_id`, `auth_time`, `at_hash` of that access token (RS256:
+   * the left half of its SHA-256) and, for a JWT access token, `sid`. No
+   * `nonce` (no authorization request) and no `jti`. It is not an access
+   * token: introspecting it answers `active:false`, and an API that verifies
+   * JWTs locally refuses it (`at_hash`).
+   */
+  async mintIdToken(request: MintRequest & { accessToken: string }): Promise<string> {
+    const signer = this.keys.at(-1);
+    if (!signer) throw new Error('no signing key left: rotateSigningKey() adds one');
+    const { user, clientId, aud, expiresIn, accessToken } = request;
+    const iat = Math.floor(Date.now() / 1000);
+    const sessionId = jtiOf(accessToken)?.split('.')[0];
+    const digest = createHash('sha256').update(accessToken, 'ascii').digest();
+    return new SignJWT({
+      azp: clientId,
+      client_id: clientId,
+      auth_time: iat,
+      at_hash: digest.subarray(0, digest.length / 2).toString('base64url'),
+      ...(sessionId === undefined ? {} : { sid: sessionId }),
+    })
+      .setProtectedHeader({ alg: ALG, kid: signer.kid, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setSubject(user.id)
+      .setAudience(aud)
+      .setExpirationTime(iat + expiresIn)
+      .setIssuedAt(iat)
       .sign(signer.privateKey);
   }
 

@@ -5,8 +5,10 @@
  * for an unknown `kid`, and the last good set kept for up to 24 h while the
  * JWKS cannot be fetched.
  */
-import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
 import { IntrospectionUnavailableError } from '../errors';
+import { importPublicKey } from './jws-signature';
 import type { Logger } from '../logger';
 import { withReasonWord } from '../telemetry/log-reason';
 import { isPlainObject, parseJson } from './encoding';
@@ -34,16 +36,19 @@ export interface JwksOptions {
 }
 
 /**
- * What {@link Jwks.keysFor} finds: the key set to verify with, or that the
- * freshly fetched set has no key of that `kid` (the token's fault: 401).
+ * What {@link Jwks.keysFor} finds: the JWK of that `kid` with its public key
+ * (imported once per fetched set; `undefined` when the JWK is no usable
+ * public key), or that the freshly fetched set has no key of that `kid` (the
+ * token's fault: 401).
  *
  * @example
  * ```ts
  * const found: KeyLookup = await jwks.keysFor(kid);
  * if (found === 'unknown') reject('unknown kid');
+ * else if (found.key) verifySignature(alg, found.key, signingInput, signature);
  * ```
  */
-export type KeyLookup = { getKey: JWTVerifyGetKey } | 'unknown';
+export type KeyLookup = { jwk: JWK; key: KeyObject | undefined } | 'unknown';
 
 /**
  * The key set; see {@link createJwks}.
@@ -74,8 +79,9 @@ const DEFAULT_MAX_AGE_MS = 300_000;
 const LAST_GOOD_MS = 24 * 3600_000;
 
 interface KeySet {
-  getKey: JWTVerifyGetKey;
   kids: Map<string, JWK>;
+  /** Public keys by kid, imported on first use: a set is replaced, never edited. */
+  imported: Map<string, KeyObject | undefined>;
   fetchedAt: number;
   expiresAt: number;
 }
@@ -89,7 +95,7 @@ interface KeySet {
  * ```ts
  * const jwks = createJwks({ uri: async () => jwksUri, timeoutMs: 5000, cooldownMs: 30_000 });
  * const found = await jwks.keysFor(header.kid);
- * if (found !== 'unknown') await jwtVerify(token, found.getKey, { algorithms });
+ * if (found !== 'unknown' && found.key) verifySignature(alg, found.key, signingInput, signature);
  * ```
  */
 export function createJwks(options: JwksOptions): Jwks {
@@ -149,9 +155,8 @@ export function createJwks(options: JwksOptions): Jwks {
     }
     const kids = keysOf(parseJson(text));
     if (!kids) throw unreachable('not a JWKS (a JSON object with a keys array)');
-    const set: JSONWebKeySet = { keys: [...kids.values()] };
     const fetchedAt = now();
-    return { getKey: createLocalJWKSet(set), kids, fetchedAt, expiresAt: fetchedAt + maxAgeMs };
+    return { kids, imported: new Map(), fetchedAt, expiresAt: fetchedAt + maxAgeMs };
   }
 
   const usable = (at: number) =>
@@ -170,7 +175,7 @@ export function createJwks(options: JwksOptions): Jwks {
       if (stale && (!lastFailure || mayRetry(now()))) await refresh();
       let set = usable(now());
       if (!set) throw outage();
-      if (set.kids.has(kid)) return { getKey: set.getKey };
+      if (set.kids.has(kid)) return lookup(set, kid);
       // A set fetched for this very call is as fresh as it gets.
       const justFetched = stale && !lastFailure;
       if (
@@ -182,7 +187,7 @@ export function createJwks(options: JwksOptions): Jwks {
         await refresh();
         set = usable(now());
         if (!set) throw outage();
-        if (set.kids.has(kid)) return { getKey: set.getKey };
+        if (set.kids.has(kid)) return lookup(set, kid);
       }
       // The set lacks the kid: the token's fault, unless we could not ask.
       if (lastFailure) throw outage();
@@ -196,6 +201,13 @@ export function createJwks(options: JwksOptions): Jwks {
       current = undefined;
     },
   };
+}
+
+/** The JWK of a kid the set holds, with its public key imported on first use. */
+function lookup(set: KeySet, kid: string): KeyLookup {
+  const jwk = set.kids.get(kid)!;
+  if (!set.imported.has(kid)) set.imported.set(kid, importPublicKey(jwk));
+  return { jwk, key: set.imported.get(kid) };
 }
 
 /** `max-age` of a Cache-Control header, within 60 s – 24 h. */
