@@ -1,40 +1,35 @@
 /**
- * JWS signatures checked with node:crypto directly, in the thread pool,
- * against a public key imported once per JWKS fetch. jose's `jwtVerify` goes
- * through WebCrypto, which for every token normalizes the algorithm,
- * validates a WebIDL dictionary, converts the key and resolves through its
- * job machinery: on a cold local verification that was a quarter of the
- * server's CPU (bench `jwt-cold`, docs/local-jwt.md).
- * The rules are jose's (RFC 7518 §3): which JWK may verify which `alg`, RSA
- * keys of at least 2048 bits, PSS with the hash's length as salt, ECDSA
- * signatures as fixed-size `r ‖ s` on the JWK's curve, EdDSA as Ed25519.
+ * JWS signatures checked by jose (DESIGN: local verification is built on
+ * jose), against a public key imported once per JWKS fetch and `kid` rather
+ * than through `createLocalJWKSet` per token. Which JWK may verify which
+ * `alg` follows jose's own JWKS selection (RFC 7518 §3): key type and curve
+ * of the algorithm, the JWK's `alg`/`use`/`key_ops`, RSA keys of at least
+ * 2048 bits, ECDSA signatures as fixed-size `r ‖ s`, EdDSA as Ed25519.
+ * (A verifier on node:crypto directly saved another ~40 µs of CPU per ES256
+ * token, ~5 % of a cold request: not worth leaving jose for.)
  */
-import { constants, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import type { JWK } from 'jose';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { flattenedVerify, type JWK } from 'jose';
 
 interface AlgorithmRule {
   kty: 'RSA' | 'EC' | 'OKP';
-  /** node:crypto's digest name; `null` for EdDSA (the hash is part of the scheme). */
-  hash: 'sha256' | 'sha384' | 'sha512' | null;
   /** EC / OKP: the JWK's `crv`. */
   crv?: string;
-  /** RSA-PSS: the salt length in bytes. */
-  saltLength?: number;
   /** ECDSA: the exact length of `r ‖ s`. */
   signatureBytes?: number;
 }
 
 const RULES = new Map<string, AlgorithmRule>([
-  ['RS256', { kty: 'RSA', hash: 'sha256' }],
-  ['RS384', { kty: 'RSA', hash: 'sha384' }],
-  ['RS512', { kty: 'RSA', hash: 'sha512' }],
-  ['PS256', { kty: 'RSA', hash: 'sha256', saltLength: 32 }],
-  ['PS384', { kty: 'RSA', hash: 'sha384', saltLength: 48 }],
-  ['PS512', { kty: 'RSA', hash: 'sha512', saltLength: 64 }],
-  ['ES256', { kty: 'EC', hash: 'sha256', crv: 'P-256', signatureBytes: 64 }],
-  ['ES384', { kty: 'EC', hash: 'sha384', crv: 'P-384', signatureBytes: 96 }],
-  ['ES512', { kty: 'EC', hash: 'sha512', crv: 'P-521', signatureBytes: 132 }],
-  ['EdDSA', { kty: 'OKP', hash: null, crv: 'Ed25519' }],
+  ['RS256', { kty: 'RSA' }],
+  ['RS384', { kty: 'RSA' }],
+  ['RS512', { kty: 'RSA' }],
+  ['PS256', { kty: 'RSA' }],
+  ['PS384', { kty: 'RSA' }],
+  ['PS512', { kty: 'RSA' }],
+  ['ES256', { kty: 'EC', crv: 'P-256', signatureBytes: 64 }],
+  ['ES384', { kty: 'EC', crv: 'P-384', signatureBytes: 96 }],
+  ['ES512', { kty: 'EC', crv: 'P-521', signatureBytes: 132 }],
+  ['EdDSA', { kty: 'OKP', crv: 'Ed25519' }],
 ]);
 
 /** RFC 7518 §3.3: RSA keys for JWS are at least 2048 bits (jose enforces it too). */
@@ -93,10 +88,10 @@ export function keyFits(jwk: JWK, key: KeyObject, alg: string): boolean {
 
 /**
  * Verifies a JWS signature (`signature` decoded from base64url) over
- * `signingInput` (the token up to its last dot), in libuv's thread pool
- * (node:crypto's callback form): the event loop, which also parses and
- * answers every request, spends ~10 µs per token instead of the whole
- * verification. Never rejects: anything node:crypto cannot verify is `false`.
+ * `signingInput` (the token up to its last dot) with jose's
+ * `flattenedVerify`, against a key imported once (jose keeps its CryptoKey
+ * per key and `alg`, so nothing is converted per token; WebCrypto verifies
+ * off the event loop). Never rejects: anything jose refuses is `false`.
  *
  * @example
  * ```ts
@@ -104,34 +99,29 @@ export function keyFits(jwk: JWK, key: KeyObject, alg: string): boolean {
  * await verifySignature('ES256', key, token.slice(0, dot), Buffer.from(token.slice(dot + 1), 'base64url'));
  * ```
  */
-export function verifySignature(
+export async function verifySignature(
   alg: string,
   key: KeyObject,
   signingInput: string,
   signature: Buffer,
 ): Promise<boolean> {
   const rule = RULES.get(alg);
-  if (!rule) return Promise.resolve(false);
+  const dot = signingInput.indexOf('.');
+  if (!rule || dot < 0) return false;
   // Fixed-size r ‖ s: a DER signature or a truncated one is not a JWS signature.
-  if (rule.signatureBytes !== undefined && signature.length !== rule.signatureBytes) {
-    return Promise.resolve(false);
+  if (rule.signatureBytes !== undefined && signature.length !== rule.signatureBytes) return false;
+  try {
+    await flattenedVerify(
+      {
+        protected: signingInput.slice(0, dot),
+        payload: signingInput.slice(dot + 1),
+        signature: signature.toString('base64url'),
+      },
+      key,
+      { algorithms: [alg] },
+    );
+    return true;
+  } catch {
+    return false;
   }
-  // The segments are base64url (ASCII): latin1 is the exact bytes, and the cheapest copy.
-  const data = Buffer.from(signingInput, 'latin1');
-  return new Promise((resolve) => {
-    const done = (error: Error | null, valid: boolean) => resolve(!error && valid);
-    try {
-      if (rule.kty === 'OKP') return verify(null, data, key, signature, done);
-      if (rule.kty === 'EC') {
-        return verify(rule.hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature, done);
-      }
-      const padding =
-        rule.saltLength === undefined
-          ? { padding: constants.RSA_PKCS1_PADDING }
-          : { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: rule.saltLength };
-      verify(rule.hash, data, { key, ...padding }, signature, done);
-    } catch {
-      resolve(false);
-    }
-  });
 }
