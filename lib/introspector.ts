@@ -270,6 +270,7 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
       circuit: gate.circuit,
       discoveryOk: discovery.loaded,
       ...(config.cache.enabled && config.cache.store ? { store: () => fleet.health()! } : {}),
+      ...(localJwt.jwks ? { jwks: localJwt.jwks } : {}),
     }),
     [INTROSPECT_NOW_IF_CACHED]: introspectNowIfCached,
     async close() {

@@ -64,6 +64,8 @@ export interface LocalVerification {
   verify(key: string, token: string): Promise<LocalDecision | undefined> | undefined;
   ready(): Promise<void>;
   stats(): { localVerifications: number; revalidations: number };
+  /** `health().jwks`, in local mode only. */
+  jwks?(): { keys: number; ageSeconds: number };
   close(): void;
 }
 
@@ -160,6 +162,7 @@ export function createLocalVerification(
       await jwks.ready();
     },
     stats: () => ({ localVerifications, revalidations: revalidation.count() }),
+    jwks: () => jwks.state(),
     close() {
       revalidation.close();
       jwks.close();

@@ -67,6 +67,12 @@ export interface Jwks {
   keysFor(kid: string): Promise<KeyLookup>;
   /** Fetches the set now (the introspector's `ready()`). */
   ready(): Promise<void>;
+  /**
+   * `health().jwks`: keys in the set that verifies now (0 before the first
+   * fetch, or once the last good set is older than 24 h) and seconds since
+   * it was fetched.
+   */
+  state(): { keys: number; ageSeconds: number };
   /** Drops the set; later calls fail as the close signal says. */
   close(): void;
 }
@@ -196,6 +202,14 @@ export function createJwks(options: JwksOptions): Jwks {
     async ready() {
       if (!current) await refresh();
       if (!usable(now())) throw outage();
+    },
+    state() {
+      const at = now();
+      const set = usable(at);
+      return {
+        keys: set ? set.kids.size : 0,
+        ageSeconds: current ? Math.max(0, Math.floor((at - current.fetchedAt) / 1000)) : 0,
+      };
     },
     close() {
       current = undefined;
