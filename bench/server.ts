@@ -127,7 +127,9 @@ function authFor(serverConfig: ServerConfig): ZitadelAuthMiddleware | undefined 
         projectId: serverConfig.projectId,
         jwt:
           serverConfig.variant === 'jwt-local'
-            ? { verify: 'local', jwksUri: serverConfig.jwksUri }
+            ? // The bench mints its own JWTs, which the kit's introspection calls inactive:
+              // a revalidation (default every maxTtlSeconds, i.e. mid-run) would refuse them.
+              { verify: 'local', jwksUri: serverConfig.jwksUri, revalidateSeconds: 3600 }
             : { verify: 'introspect' },
       });
     case 'no-cache':
