@@ -22,7 +22,18 @@ import type { ReplicaConfig } from './fleet-replica';
  * ```
  */
 export type SteadyStreamResult =
-  | { ttls: number; introspectionCalls: number; callsPerTtl: number; latencyP99Ms: number }
+  | {
+      ttls: number;
+      introspectionCalls: number;
+      callsPerTtl: number;
+      /**
+       * Calls per entry lifetime: a refresh starts `refreshAheadSeconds`
+       * before expiry and its answer lands `latency` later, so one lifetime
+       * is TTL − refresh-ahead + latency (1.5 s here), not a whole TTL.
+       */
+      callsPerLifetime?: number;
+      latencyP99Ms: number;
+    }
   | { skipped: string };
 
 /**
@@ -48,6 +59,9 @@ export function steadyStreamSkipReason(): string | undefined {
  * await runSteadyStream(zitadel, { redisUrl, buildDir, token, ttls: 5 });
  * ```
  */
+const REFRESH_AHEAD_SECONDS = 1;
+const LATENCY_MS = 500;
+
 export async function runSteadyStream(
   zitadel: LocalZitadel,
   options: { redisUrl: string; buildDir: string; token: string; ttls: number },
@@ -55,6 +69,8 @@ export async function runSteadyStream(
   const skipped = steadyStreamSkipReason();
   if (skipped) return { skipped };
   const ttlSeconds = 2;
+  // One prefix for both: the replicas must be one fleet (Date.now() per replica could differ).
+  const prefix = `bench-stream-${Date.now()}:`;
   const replicas = await Promise.all(
     [0, 1].map(async (index) => {
       const config: ReplicaConfig = {
@@ -63,9 +79,9 @@ export async function runSteadyStream(
         apiKeyPath: zitadel.apiKeyPath,
         projectId: zitadel.projectId,
         redisUrl: options.redisUrl,
-        prefix: `bench-stream-${Date.now()}:`,
+        prefix,
         maxTtlSeconds: ttlSeconds,
-        refreshAheadSeconds: 1,
+        refreshAheadSeconds: REFRESH_AHEAD_SECONDS,
         buildDir: options.buildDir,
       };
       const child = forkScript('fleet-replica', config);
@@ -73,7 +89,7 @@ export async function runSteadyStream(
     }),
   );
   try {
-    await zitadel.setLatency(500);
+    await zitadel.setLatency(LATENCY_MS);
     await Promise.all(
       replicas.map((r) =>
         load({ port: r.port, tokens: [options.token], connections: 1, amount: 1 }),
@@ -91,10 +107,12 @@ export async function runSteadyStream(
       ),
     );
     const calls = (await zitadel.calls()).introspection;
+    const lifetimeSeconds = ttlSeconds - REFRESH_AHEAD_SECONDS + LATENCY_MS / 1000;
     return {
       ttls: options.ttls,
       introspectionCalls: calls,
       callsPerTtl: calls / options.ttls,
+      callsPerLifetime: calls / ((options.ttls * ttlSeconds) / lifetimeSeconds),
       latencyP99Ms: Math.max(...runs.map((run) => run.latencyP99Ms)),
     };
   } finally {
