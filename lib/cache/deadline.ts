@@ -9,8 +9,23 @@
  */
 
 /**
- * `promise`, or a rejection once `ms` have passed (0 = no deadline). The
- * late settlement of `promise` is always handled.
+ * The rejection of an expired {@link deadline}, told apart from the
+ * dependency's own errors (whose message a log line prefixes with the name).
+ *
+ * @example
+ * ```ts
+ * deadline(call, 50).catch((error) => error instanceof DeadlineError);
+ * ```
+ */
+export class DeadlineError extends Error {}
+
+/** setTimeout's largest delay; anything longer fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * `promise`, or a rejection once `ms` have passed (0 = no deadline; a longer
+ * wait than a timer can hold waits that long, ~24.8 days). The late
+ * settlement of `promise` is always handled.
  *
  * @example
  * ```ts
@@ -21,8 +36,8 @@ export function deadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   if (!(ms > 0)) return promise;
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
-      () => afterPendingIo(() => reject(new Error(`timed out after ${ms} ms`))),
-      ms,
+      () => afterPendingIo(() => reject(new DeadlineError(`timed out after ${ms} ms`))),
+      Math.min(ms, MAX_TIMER_MS),
     );
     timer.unref();
     promise.then(

@@ -6,7 +6,7 @@
 import { types } from 'node:util';
 import { rateLimitedLog, type Logger } from '../logger';
 import type { CacheStore } from './result-cache';
-import { afterPendingIo } from './deadline';
+import { deadline, DeadlineError } from './deadline';
 
 /**
  * A {@link CacheStore} whose calls never reject and never take longer than
@@ -34,9 +34,6 @@ export interface StoreGuardOptions {
   now: () => number;
 }
 
-/** setTimeout's largest delay; anything longer fires at once. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /**
  * Wraps `store` so that a timeout or an error is logged at warn (at most once
  * a minute, the rest at debug) and swallowed.
@@ -50,44 +47,14 @@ const MAX_TIMER_MS = 2_147_483_647;
 export function guardStore(store: CacheStore, options: StoreGuardOptions): GuardedStore {
   const warn = rateLimitedLog(options.logger, 'warn', 60_000, options.now);
   const timeoutMs =
-    Number.isFinite(options.timeoutMs) && options.timeoutMs > 0
-      ? Math.min(options.timeoutMs, MAX_TIMER_MS)
-      : 0;
+    Number.isFinite(options.timeoutMs) && options.timeoutMs > 0 ? options.timeoutMs : 0;
 
+  // deadline() handles a late settlement too, so nothing the store does late is unhandled.
   const attempt = <T>(operation: string, call: () => Promise<T>): Promise<T | undefined> =>
-    new Promise((resolve) => {
-      let settled = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const finish = (value: T | undefined, failure?: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (failure !== undefined) {
-          warn(`cache store ${operation} failed (${failure}); treated as a miss`);
-        }
-        resolve(value);
-      };
-
-      let pending: Promise<T>;
-      try {
-        pending = Promise.resolve(call());
-      } catch (error) {
-        finish(undefined, describe(error));
-        return;
-      }
-      if (timeoutMs > 0) {
-        // A late timer waits out one I/O poll: a reply already in the socket wins (see deadline.ts).
-        timer = setTimeout(
-          () => afterPendingIo(() => finish(undefined, `timed out after ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-        timer.unref();
-      }
-      // Both handlers are attached at once, so a late rejection is always handled.
-      pending.then(
-        (value) => finish(value),
-        (error: unknown) => finish(undefined, describe(error)),
-      );
+    deadline(new Promise<T>((resolve) => resolve(call())), timeoutMs).catch((error: unknown) => {
+      const reason = error instanceof DeadlineError ? error.message : describe(error);
+      warn(`cache store ${operation} failed (${reason}); treated as a miss`);
+      return undefined;
     });
 
   return {
