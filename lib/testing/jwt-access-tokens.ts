@@ -96,23 +96,17 @@ export class JwtAccessTokens {
 
   /** Signs a token with ZITADEL's claims and remembers its `jti`. */
   async mint({ user, clientId, scope, aud, expiresIn }: MintRequest): Promise<string> {
-    const signer = this.keys.at(-1);
-    if (!signer) throw new Error('no signing key left: rotateSigningKey() adds one');
+    const signer = this.signer();
     const jti = `${this.nextId()}.${this.nextId()}`;
     const iat = Math.floor(Date.now() / 1000);
     const scopes = new Set(scope.split(' '));
     this.issued.set(jti, { userId: user.id, scope, revoked: false });
-    return new SignJWT({
+    const claims = {
       client_id: clientId,
       ...projectRoleClaims(user.roles, this.projectId),
       ...(scopes.has(RESOURCE_OWNER_SCOPE) ? resourceOwnerClaims(user.orgId) : {}),
-    })
-      .setProtectedHeader({ alg: ALG, kid: signer.kid, typ: 'JWT' })
-      .setIssuer(this.issuer)
-      .setSubject(user.id)
-      .setAudience(aud)
-      .setExpirationTime(iat + expiresIn)
-      .setIssuedAt(iat)
+    };
+    return this.signed(signer, claims, { user, aud, iat, expiresIn })
       .setNotBefore(iat)
       .setJti(jti)
       .sign(signer.privateKey);
@@ -129,26 +123,19 @@ export class JwtAccessTokens {
    * JWTs locally refuses it (`at_hash`).
    */
   async mintIdToken(request: MintRequest & { accessToken: string }): Promise<string> {
-    const signer = this.keys.at(-1);
-    if (!signer) throw new Error('no signing key left: rotateSigningKey() adds one');
+    const signer = this.signer();
     const { user, clientId, aud, expiresIn, accessToken } = request;
     const iat = Math.floor(Date.now() / 1000);
     const sessionId = jtiOf(accessToken)?.split('.')[0];
     const digest = createHash('sha256').update(accessToken, 'ascii').digest();
-    return new SignJWT({
+    const claims = {
       azp: clientId,
       client_id: clientId,
       auth_time: iat,
       at_hash: digest.subarray(0, digest.length / 2).toString('base64url'),
       ...(sessionId === undefined ? {} : { sid: sessionId }),
-    })
-      .setProtectedHeader({ alg: ALG, kid: signer.kid, typ: 'JWT' })
-      .setIssuer(this.issuer)
-      .setSubject(user.id)
-      .setAudience(aud)
-      .setExpirationTime(iat + expiresIn)
-      .setIssuedAt(iat)
-      .sign(signer.privateKey);
+    };
+    return this.signed(signer, claims, { user, aud, iat, expiresIn }).sign(signer.privateKey);
   }
 
   /** A token this issuer minted, whatever its state (for `revokeToken`). */
@@ -183,6 +170,28 @@ export class JwtAccessTokens {
       jti: payload.jti as string,
       isPat: false,
     };
+  }
+
+  /** The newest key, which signs everything minted now. */
+  private signer(): SigningKey {
+    const signer = this.keys.at(-1);
+    if (!signer) throw new Error('no signing key left: rotateSigningKey() adds one');
+    return signer;
+  }
+
+  /** What access and ID tokens share: header, issuer, subject, audience, lifetime. */
+  private signed(
+    signer: SigningKey,
+    claims: JWTPayload,
+    at: { user: ServiceUser; aud: MintRequest['aud']; iat: number; expiresIn: number },
+  ): SignJWT {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: ALG, kid: signer.kid, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setSubject(at.user.id)
+      .setAudience(at.aud)
+      .setExpirationTime(at.iat + at.expiresIn)
+      .setIssuedAt(at.iat);
   }
 
   private addKey(kid: string, key: GeneratedKey): void {
