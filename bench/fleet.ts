@@ -61,7 +61,7 @@ export interface FleetResult {
   maxTtlSeconds: number;
 }
 
-interface Replica {
+export interface Replica {
   child: ChildProcess;
   port: number;
 }
@@ -121,7 +121,15 @@ export async function runFleet(
   }
 }
 
-async function startReplica(config: ReplicaConfig): Promise<Replica> {
+/**
+ * Forks one replica and waits for its port (the fleet and steady-stream benches).
+ *
+ * @example
+ * ```ts
+ * const { child, port } = await startReplica({ index: 0, issuer, apiKeyPath, projectId, redisUrl, prefix, maxTtlSeconds: 300, buildDir });
+ * ```
+ */
+export async function startReplica(config: ReplicaConfig): Promise<Replica> {
   const child = forkScript('fleet-replica', config);
   const { port } = await nextMessage(child, 'ready', 30_000);
   return { child, port };

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalZitadel } from '../lib/testing';
 import { load } from './load';
-import { forkScript, nextMessage, stopChild } from './processes';
-import type { ReplicaConfig } from './fleet-replica';
+import { startReplica } from './fleet';
+import { stopChild } from './processes';
 
 /**
  * What the steady stream measured, or why it did not run.
@@ -72,8 +72,8 @@ export async function runSteadyStream(
   // One prefix for both: the replicas must be one fleet (Date.now() per replica could differ).
   const prefix = `bench-stream-${Date.now()}:`;
   const replicas = await Promise.all(
-    [0, 1].map(async (index) => {
-      const config: ReplicaConfig = {
+    [0, 1].map((index) =>
+      startReplica({
         index,
         issuer: zitadel.issuer,
         apiKeyPath: zitadel.apiKeyPath,
@@ -83,10 +83,8 @@ export async function runSteadyStream(
         maxTtlSeconds: ttlSeconds,
         refreshAheadSeconds: REFRESH_AHEAD_SECONDS,
         buildDir: options.buildDir,
-      };
-      const child = forkScript('fleet-replica', config);
-      return { child, port: (await nextMessage(child, 'ready', 30_000)).port };
-    }),
+      }),
+    ),
   );
   try {
     await zitadel.setLatency(LATENCY_MS);
