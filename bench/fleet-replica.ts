@@ -42,10 +42,20 @@ export interface ReplicaConfig {
  * ```
  */
 export type ReplicaCommand =
-  { type: 'evict'; token: string } | { type: 'webhook'; signingKey: string } | { type: 'stats' };
+  | { type: 'evict'; token: string }
+  | { type: 'watch'; token: string }
+  | { type: 'webhook'; signingKey: string }
+  | { type: 'stats' };
+
+/** How often a watching replica looks whether the token left its memory. */
+const WATCH_INTERVAL_MS = 1;
 
 const config = JSON.parse(process.argv[2]) as ReplicaConfig;
 const lib = loadPackage<typeof import('../lib')>(config.buildDir, 'index');
+const { INTROSPECT_NOW_IF_CACHED } = loadPackage<typeof import('../lib/introspector-api')>(
+  config.buildDir,
+  'introspector-api',
+);
 const send = (message: ChildMessage) => process.send?.(message);
 
 process.on('SIGTERM', () => process.exit(0));
@@ -93,6 +103,8 @@ async function main(): Promise<void> {
         () => send({ type: 'result', result: 'evicted' }),
         (error: Error) => send({ type: 'error', message: `evict: ${error.message}` }),
       );
+    } else if (command.type === 'watch') {
+      watchUntilEvicted(auth.introspector, command.token);
     } else if (command.type === 'webhook') {
       webhook = lib.zitadelEvents({
         signingKey: command.signingKey,
@@ -104,4 +116,29 @@ async function main(): Promise<void> {
     }
   });
   send({ type: 'ready', port: (server.address() as AddressInfo).port });
+}
+
+/**
+ * `watch`: answers `watching` at once, then `gone` as soon as the token's
+ * answer is no longer in this replica's memory — the moment the eviction
+ * arrived, without a request (a request would add an introspection).
+ */
+function watchUntilEvicted(introspector: object, token: string): void {
+  const peek = (
+    introspector as Record<typeof INTROSPECT_NOW_IF_CACHED, (token: string) => unknown>
+  )[INTROSPECT_NOW_IF_CACHED];
+  // A cached answer comes back synchronously; a Promise means it had to be looked up.
+  const cached = () => {
+    const answer = peek(token);
+    if (!(answer instanceof Promise)) return true;
+    answer.catch(() => {}); // the lookup it started is not ours to judge
+    return false;
+  };
+  if (!cached()) return void send({ type: 'error', message: 'watch: the token is not cached' });
+  send({ type: 'result', result: 'watching' });
+  const timer = setInterval(() => {
+    if (cached()) return;
+    clearInterval(timer);
+    send({ type: 'result', result: 'gone' });
+  }, WATCH_INTERVAL_MS);
 }

@@ -5,7 +5,8 @@
  * 1. New tokens, each sent to every replica at once, the local ZITADEL slow:
  *    introspection calls per distinct token (the kit's `calls()`), p99 latency.
  * 2. Eviction propagation: `evict` on replica 0 of a token ZITADEL already
- *    refuses → time until every other replica refuses it.
+ *    refuses → time until no other replica holds it in memory, and until
+ *    every other replica refuses it (one introspection each after that).
  * 3. The webhook: `z.deactivateUser()` → time until every replica refuses
  *    (the event pushed to replica 0's `zitadelEvents()`, spread through Redis),
  *    against the `maxTtlSeconds` bound (docs/caching.md quotes it).
@@ -15,7 +16,7 @@ import { request, Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { LocalZitadel } from '../lib/testing';
 import type { ReplicaCommand, ReplicaConfig } from './fleet-replica';
-import { forkScript, nextMessage, stopChild } from './processes';
+import { forkScript, nextMessage, stopChild, type ChildMessage } from './processes';
 import { percentile } from './stats';
 
 /**
@@ -52,8 +53,12 @@ export interface FleetResult {
   latencyP50Ms: number;
   latencyP99Ms: number;
   failures: number;
+  /** `evict` on replica 0 until every other replica's memory no longer holds the answer. */
   evictP50Ms: number;
   evictP99Ms: number;
+  /** The same until every other replica also answers 401 (one introspection each). */
+  evictRefusedP50Ms: number;
+  evictRefusedP99Ms: number;
   webhookP50Ms: number;
   webhookP99Ms: number;
   webhookMaxMs: number;
@@ -107,8 +112,10 @@ export async function runFleet(
     return {
       replicas: settings.replicas,
       ...coalescing,
-      evictP50Ms: percentile(evict, 50),
-      evictP99Ms: percentile(evict, 99),
+      evictP50Ms: percentile(evict.propagation, 50),
+      evictP99Ms: percentile(evict.propagation, 99),
+      evictRefusedP50Ms: percentile(evict.refused, 50),
+      evictRefusedP99Ms: percentile(evict.refused, 99),
       webhookP50Ms: percentile(webhook, 50),
       webhookP99Ms: percentile(webhook, 99),
       webhookMaxMs: Math.max(...webhook),
@@ -186,16 +193,21 @@ async function newTokens(
 
 /**
  * A token cached on every replica whose user ZITADEL has since deactivated
- * (no event target yet, so only the caches still accept it); `evict` on
- * replica 0, then polls the others until each refuses (one introspection each).
+ * (no event target yet, so only the caches still accept it). Each trial
+ * gives two samples from the moment `evict` is sent to replica 0:
+ * `propagation`, until every other replica reports the answer gone from its
+ * memory (each watches its own memory every 1 ms, no request), and
+ * `refused`, until each also answers 401 (one introspection each after it).
  */
 async function evictionTrials(
   zitadel: LocalZitadel,
   replicas: Replica[],
   agent: Agent,
   trials: number,
-): Promise<number[]> {
-  const samples: number[] = [];
+): Promise<{ propagation: number[]; refused: number[] }> {
+  const propagation: number[] = [];
+  const refused: number[] = [];
+  const others = replicas.slice(1);
   for (let trial = 0; trial < trials; trial++) {
     const { userId, pat } = await zitadel.createServiceUser({
       name: `evict-${trial}`,
@@ -204,12 +216,42 @@ async function evictionTrials(
     await acceptedEverywhere(replicas, agent, pat!);
     await zitadel.deactivateUser(userId);
     await acceptedEverywhere(replicas, agent, pat!); // still cached
+    const watches = await Promise.all(others.map((replica) => watch(replica, pat!)));
     const started = performance.now();
     await command(replicas[0]!, { type: 'evict', token: pat! });
-    await refusedEverywhere(replicas.slice(1), agent, pat!, started);
-    samples.push(performance.now() - started);
+    await Promise.all(watches.map((watching) => watching.gone));
+    propagation.push(performance.now() - started);
+    await refusedEverywhere(others, agent, pat!, started);
+    refused.push(performance.now() - started);
   }
-  return samples.sort((a, b) => a - b);
+  return { propagation: propagation.sort((a, b) => a - b), refused: refused.sort((a, b) => a - b) };
+}
+
+/**
+ * Starts a replica watching its memory; resolves, once it watches, to a
+ * promise of its `gone` (both listened for before the command is sent).
+ * Wrapped in an object: resolving with a bare promise would wait for it.
+ */
+function watch(replica: Replica, token: string): Promise<{ gone: Promise<void> }> {
+  return new Promise((resolveWatching, reject) => {
+    let resolveGone: () => void;
+    const gone = new Promise<void>((resolve) => (resolveGone = resolve));
+    const timer = setTimeout(() => done(new Error('fleet: no eviction within 30 s')), 30_000);
+    const onMessage = (message: ChildMessage) => {
+      if (message.type === 'error') done(new Error(message.message));
+      else if (message.type === 'result' && message.result === 'watching')
+        resolveWatching({ gone });
+      else if (message.type === 'result' && message.result === 'gone') done();
+    };
+    function done(error?: Error) {
+      clearTimeout(timer);
+      replica.child.off('message', onMessage);
+      if (error) reject(error);
+      else resolveGone();
+    }
+    replica.child.on('message', onMessage);
+    replica.child.send({ type: 'watch', token } satisfies ReplicaCommand);
+  });
 }
 
 /** `deactivateUser` → refused on every replica, through the event webhook on replica 0. */
