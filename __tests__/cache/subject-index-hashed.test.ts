@@ -150,6 +150,17 @@ describe('result cache: evictions through the hashed index', () => {
     expect(cache.peek('k')).toEqual({ active: true, value: { sub: 'bob' }, refreshDue: false });
     cache.drop({ session: 's2' }, 0);
     expect(cache.peek('k')).toBeUndefined();
+    // Active for bob, then inactive (another session): no longer bob's.
+    await cache.set('k', { claims: claims('bob', 's2.at_2'), value: { sub: 'bob' } });
+    await cache.set('k', {
+      claims: { active: false, sub: 'bob', jti: 's3.at_3' },
+      value: undefined,
+    });
+    cache.drop({ subject: 'bob' }, 0);
+    cache.drop({ session: 's2' }, 0);
+    expect(cache.peek('k')).toEqual({ active: false });
+    cache.drop({ session: 's3' }, 0);
+    expect(cache.peek('k')).toBeUndefined();
   });
 
   it('an inactive answer with a session id goes with its session, never with a subject', async () => {
