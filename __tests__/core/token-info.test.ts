@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { audienceOf, rolesClaimName, toAuthInfo, withToken } from '../../lib/token-info';
@@ -81,6 +82,31 @@ describe('toAuthInfo on odd claim shapes', () => {
     expect(info.hasRole('n')).toBe(false);
     expect(info.hasRole('__proto__', 'o1')).toBe(true);
     expect(({} as Record<string, unknown>).o1).toBeUndefined();
+  });
+
+  it('builds prototype-free roles in V8 fast mode (no dictionary objects per cached answer)', () => {
+    setFlagsFromString('--allow-natives-syntax');
+    const fast = new Function('value', 'return %HasFastProperties(value)') as (
+      o: object,
+    ) => boolean;
+    setFlagsFromString('--no-allow-natives-syntax');
+    const info = toAuthInfo(fixture);
+    const orgs = Object.values(info.roles);
+    expect(orgs.length).toBeGreaterThan(0);
+    for (const roles of [info.roles, ...orgs]) {
+      expect(Object.getPrototypeOf(roles)).toBeNull();
+      expect(fast(roles)).toBe(true);
+    }
+    expect(fast(Object.create(null) as object)).toBe(false); // what the roles were made with before
+    const odd = toAuthInfo({
+      active: true,
+      'urn:zitadel:iam:org:project:roles': JSON.parse(
+        '{"constructor":{"toString":"d"}}',
+      ) as unknown,
+    });
+    expect(Object.keys(odd.roles)).toEqual(['constructor']);
+    expect(odd.hasRole('constructor', 'toString')).toBe(true);
+    expect(odd.hasRole('toString')).toBe(false);
   });
 
   it('reads an array scope as the string form would (no empty or multi-word entries)', () => {

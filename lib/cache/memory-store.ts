@@ -17,8 +17,12 @@ export type MemoryEntry<V> =
       tokenExpiresAt: number;
       /** From then on a hit starts a background refresh (refresh-ahead); absent = never. */
       refreshAt?: number;
+      /** The answer's raw subject (a string the value holds anyway): confirms the subject index. */
+      subject?: string;
+      /** The answer's raw `jti`, likewise: confirms the session index. */
+      jti?: string;
     }
-  | { active: false; expiresAt: number };
+  | { active: false; expiresAt: number; jti?: string };
 
 /**
  * The memory tier of the result cache.
@@ -41,6 +45,8 @@ export interface MemoryTier<V> {
    * `staleIfErrorMs` ago, while the token's own `exp` is not past.
    */
   stale(key: string, now: number): V | undefined;
+  /** The entry, fresh or not, without touching its recency or dropping it. */
+  peek(key: string): MemoryEntry<V> | undefined;
   set(key: string, entry: MemoryEntry<V>): void;
   /** Whether the tier holds the key at all (fresh or as a stale copy). */
   has(key: string): boolean;
@@ -94,6 +100,7 @@ export function createMemoryTier<V>(options: MemoryTierOptions): MemoryTier<V> {
       if (value === undefined && now >= entry.expiresAt) lru.delete(key);
       return value;
     },
+    peek: (key) => lru.peek(key),
     set(key, entry) {
       lru.set(key, entry);
     },
@@ -110,6 +117,7 @@ export function createMemoryTier<V>(options: MemoryTierOptions): MemoryTier<V> {
 const offTier: MemoryTier<never> = {
   fresh: () => undefined,
   stale: () => undefined,
+  peek: () => undefined,
   set: () => undefined,
   has: () => false,
   delete: () => undefined,

@@ -12,7 +12,7 @@ import { refreshAtOf } from './refresh-ahead';
 import type { CacheLookup, ResultCache, ResultCacheOptions } from './result-cache-api';
 import { decodeStoredAnswer, subjectOf, ttlMs } from './stored-answer';
 import { plainTier } from './shared-tier';
-import { createSubjectIndex, sessionOf } from './subject-index';
+import { createSubjectIndex, sessionOf, type IndexOwner } from './subject-index';
 
 export type { CacheStore } from './cache-store';
 export { cacheKey } from './cache-store';
@@ -38,7 +38,6 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
     maxEntries: options.maxEntries,
     staleIfErrorMs: options.staleIfErrorSeconds * 1000,
   });
-  const index = createSubjectIndex(memory.has, options.maxEntries);
   const ledger =
     options.ledger ??
     createEvictionLedger({
@@ -56,6 +55,27 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
   };
   const ttlOf = (claims: Record<string, unknown>, at: number): number | undefined =>
     ttlMs(claims, at, options);
+  /** The subject and session ids of an entry, from the raw strings it keeps. */
+  const idsOf = (entry: MemoryEntry<V>): [string | undefined, string | undefined] => {
+    const subject = entry.active && entry.subject !== undefined ? entry.subject : undefined;
+    const session = sessionOf(entry.jti);
+    return [
+      subject === undefined ? undefined : ownerId('subject', subject),
+      session === undefined ? undefined : ownerId('session', session),
+    ];
+  };
+  /**
+   * Whether a key the index found under an owner's hash is that owner's. A key
+   * the tier no longer holds cannot be checked and is taken, as before the
+   * index was hashed (its eviction is still recorded; nothing is refused by it).
+   */
+  const owns = (key: string, owner: IndexOwner): boolean => {
+    const entry = memory.peek(key);
+    if (entry === undefined) return true;
+    const [subject, session] = idsOf(entry);
+    return 'subject' in owner ? subject === owner.subject : session === owner.session;
+  };
+  const index = createSubjectIndex(memory.has, options.maxEntries, owns);
   /** The envelope, `null` when values go unsealed, `undefined` when not ready (skip the store). */
   const envelope = (): Envelope | null | undefined =>
     options.envelope ? options.envelope() : null;
@@ -68,14 +88,16 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
     at: number,
     source?: string,
   ): MemoryEntry<V> | undefined => {
-    if (claims.active !== true) return { active: false, expiresAt };
+    // The raw owner strings (held by the value anyway) let the index confirm its hashed buckets.
+    const jti = typeof claims.jti === 'string' ? claims.jti : undefined;
+    if (claims.active !== true) return { active: false, expiresAt, jti };
     // A cacheable active answer has a numeric exp (see ttlMs).
     const tokenExpiresAt = (claims.exp as number) * 1000;
     const refreshAt = refreshAtOf(at, expiresAt, tokenExpiresAt, options);
-    if (value !== undefined) return { active: true, value, expiresAt, tokenExpiresAt, refreshAt };
+    const subject = subjectOf(claims);
     try {
-      const revived = options.revive(claims, source);
-      return { active: true, value: revived, expiresAt, tokenExpiresAt, refreshAt };
+      const revived = value !== undefined ? value : options.revive(claims, source);
+      return { active: true, value: revived, expiresAt, tokenExpiresAt, refreshAt, subject, jti };
     } catch (error) {
       logger.debug(`cache entry ignored: revive failed (${errorName(error)})`);
       return undefined;
@@ -83,7 +105,12 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
   };
 
   const remember = (key: string, entry: MemoryEntry<V>, claims: Record<string, unknown>): void => {
+    const held = memory.peek(key);
     memory.set(key, entry);
+    // The index does not map keys to owners: an entry replaced for other owners unlinks the old ones.
+    if (held && (ownerOf(held) !== ownerOf(entry) || held.jti !== entry.jti)) {
+      index.remove(key, ...idsOf(held));
+    }
     index.add(key, claims.active === true ? subjectId(claims) : undefined, sessionId(claims));
   };
 
@@ -225,6 +252,10 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
       index.clear();
     },
   };
+}
+
+function ownerOf<V>(entry: MemoryEntry<V>): string | undefined {
+  return entry.active ? entry.subject : undefined;
 }
 
 function lookupOf<V>(entry: MemoryEntry<V>): CacheLookup<V> {
