@@ -6,7 +6,7 @@
  * the same local server per round as the ceiling a cold request can reach.
  *
  * Usage: `npx tsx bench/ab-jwt-cold.ts [--rounds 4] [--local 5000]
- * [--introspect 300] [--profile]` (`--profile`: the servers run with
+ * [--introspect 300] [--hit 3] [--old-build DIR] [--profile]` (`--profile`: the servers run with
  * `--cpu-prof`; summarize with bench/profile-summary.ts).
  */
 import { startServers, serverStats, type Server } from './bench-servers';
@@ -28,6 +28,10 @@ const LOCAL = flag('--local', 5000);
 const INTROSPECT = flag('--introspect', 300);
 /** Seconds of jwt-hit per round (0: none, e.g. for a profile of cold requests only). */
 const HIT_SECONDS = flag('--hit', 3);
+/** Another compiled package (e.g. main's lib/, built by tsc) run as a third mode, `local-old`. */
+const OLD_BUILD = argv.includes('--old-build') ? argv[argv.indexOf('--old-build') + 1] : undefined;
+
+type Mode = 'local' | 'local-old' | 'introspect';
 
 main().then(
   () => process.exit(0),
@@ -48,35 +52,45 @@ async function main(): Promise<void> {
   const issuer = await startJwtIssuer({ issuer: zitadel.issuer, projectId: zitadel.projectId });
   try {
     const kitTokens = await mintTokens(zitadel, INTROSPECT * ROUNDS);
-    const [hitToken, ...jwts] = await issuer.mint(LOCAL * ROUNDS + 1);
+    const localModes: Mode[] = OLD_BUILD ? ['local', 'local-old'] : ['local'];
+    const [hitToken, ...jwts] = await issuer.mint(LOCAL * ROUNDS * localModes.length + 1);
+    const base = {
+      issuer: zitadel.issuer,
+      apiKeyPath: zitadel.apiKeyPath,
+      projectId: zitadel.projectId,
+      buildDir,
+      jwksUri: issuer.jwksUri,
+      introspectionEndpoint: `${zitadel.issuer}/oauth/v2/introspect`,
+    };
     const servers = await startServers(
       [
         ['local', 'jwt-local'],
         ['introspect', 'jwt-introspect'],
       ],
-      {
-        issuer: zitadel.issuer,
-        apiKeyPath: zitadel.apiKeyPath,
-        projectId: zitadel.projectId,
-        buildDir,
-        jwksUri: issuer.jwksUri,
-        introspectionEndpoint: `${zitadel.issuer}/oauth/v2/introspect`,
-      },
+      base,
     );
-    const runs = {
-      local: [] as LoadResult[],
-      introspect: [] as LoadResult[],
-      hit: [] as LoadResult[],
-    };
+    if (OLD_BUILD) {
+      const old = await startServers([['local-old', 'jwt-local']], {
+        ...base,
+        buildDir: OLD_BUILD,
+      });
+      servers.set('local-old', old.get('local-old')!);
+    }
+    const modes: Mode[] = [...localModes, 'introspect'];
+    const runs = new Map<Mode | 'hit', LoadResult[]>(
+      [...modes, 'hit' as const].map((m) => [m, []]),
+    );
+    let nextJwt = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const order =
-        round % 2 ? (['introspect', 'local'] as const) : (['local', 'introspect'] as const);
+      // Rotated every round, so no mode always runs first.
+      const order = modes.map((_, i) => modes[(i + round) % modes.length]);
       for (const mode of order) {
-        const per = mode === 'local' ? LOCAL : INTROSPECT;
-        const pool = mode === 'local' ? jwts : kitTokens;
-        const tokens = pool.slice(round * per, (round + 1) * per);
+        const tokens =
+          mode === 'introspect'
+            ? kitTokens.slice(round * INTROSPECT, (round + 1) * INTROSPECT)
+            : jwts.slice(nextJwt, (nextJwt += LOCAL));
         const result = await cold(zitadel, servers.get(mode)!, tokens);
-        runs[mode].push(result);
+        runs.get(mode)!.push(result);
         console.log(
           `round ${round + 1} ${mode}: ${Math.round(result.rps)} req/s, p99 ${result.latencyP99Ms} ms, ` +
             `${Math.round(result.serverCpuMicrosPerRequest!)} µs server CPU/request (client ${Math.round(result.clientCpuMicrosPerRequest)}), ${result.failures} failures`,
@@ -91,18 +105,26 @@ async function main(): Promise<void> {
           duration: HIT_SECONDS,
         }),
       );
-      runs.hit.push(hit);
+      runs.get('hit')!.push(hit);
       console.log(
         `round ${round + 1} jwt-hit: ${Math.round(hit.rps)} req/s, ${Math.round(hit.serverCpuMicrosPerRequest!)} µs server CPU/request`,
       );
     }
-    const local = median(runs.local.map((r) => r.rps));
-    const introspect = median(runs.introspect.map((r) => r.rps));
-    const ratios = runs.local.map((r, i) => (r.rps / runs.introspect[i].rps).toFixed(1));
+    const introspect = runs.get('introspect')!;
+    for (const mode of [...localModes, 'hit' as const]) {
+      const rounds = runs.get(mode)!;
+      if (!rounds.length) continue;
+      const rps = median(rounds.map((r) => r.rps));
+      const cpu = median(rounds.map((r) => r.serverCpuMicrosPerRequest!));
+      const ratios = rounds.map((r, i) => (r.rps / introspect[i].rps).toFixed(1));
+      console.log(
+        `median ${mode}: ${Math.round(rps)} req/s, ${Math.round(cpu)} µs server CPU/request, ` +
+          `${(rps / median(introspect.map((r) => r.rps))).toFixed(1)}× introspect (per round ${ratios.join(', ')})`,
+      );
+    }
     console.log(
-      `median local ${Math.round(local)} req/s (${Math.round(median(runs.local.map((r) => r.serverCpuMicrosPerRequest!)))} µs CPU/req), ` +
-        `introspect ${Math.round(introspect)} req/s, ratio ${(local / introspect).toFixed(1)}× (per round ${ratios.join(', ')}); ` +
-        `jwt-hit ${Math.round(median(runs.hit.map((r) => r.rps)))} req/s (${Math.round(median(runs.hit.map((r) => r.serverCpuMicrosPerRequest!)))} µs CPU/req)`,
+      `median introspect: ${Math.round(median(introspect.map((r) => r.rps)))} req/s, ` +
+        `${Math.round(median(introspect.map((r) => r.serverCpuMicrosPerRequest!)))} µs server CPU/request`,
     );
     await Promise.all([...servers.values()].map((server) => stopChild(server.child)));
     if (profileDir) console.log(`CPU profiles: ${profileDir}`);
