@@ -26,16 +26,12 @@
  * ```
  */
 export function oldestFirst<K, V>(map: Map<K, V>): (max: number) => void {
-  let cursor = map.keys();
+  const cursor = map.keys();
   return (max) => {
-    while (map.size > max) {
-      let next = cursor.next();
-      // A finished iterator stays finished (even for keys added since): start over.
-      if (next.done) {
-        cursor = map.keys();
-        next = cursor.next();
-      }
-      map.delete(next.value as K);
-    }
+    // Every key the cursor has passed was deleted here, and a key inserted since (even
+    // after clear()) lies ahead of it: while the map is over the bound, the cursor has a
+    // live key to yield and never finishes. (Were it ever to, the loop stops rather than spin.)
+    let next: IteratorResult<K>;
+    while (map.size > max && !(next = cursor.next()).done) map.delete(next.value);
   };
 }
