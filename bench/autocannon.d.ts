@@ -12,6 +12,8 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     amount?: number;
+    /** Milliseconds between samples (default 1000); an `amount` run ends at a tick. */
+    sampleInt?: number;
     pipelining?: number;
     overallRate?: number;
     timeout?: number;

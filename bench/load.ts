@@ -63,7 +63,12 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   const result = await autocannon({
     url: `http://127.0.0.1:${options.port}`,
     connections: options.connections,
-    ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? 5 }),
+    ...(options.amount
+      ? // autocannon ends an `amount` run at its next sample tick (default every 1 s), so
+        // its duration, and req/s with it, was rounded up to whole seconds (a 7.1 s run
+        // read as 8 s); a 100 ms tick bounds that error to 0.1 s.
+        { amount: options.amount, sampleInt: 100 }
+      : { duration: options.duration ?? 5 }),
     timeout: 30,
     ...(options.rate ? { overallRate: options.rate } : {}),
     requests: [

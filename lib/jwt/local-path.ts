@@ -35,7 +35,8 @@ export interface LocalCandidate {
   wellFormed: boolean;
 }
 
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
+/** Exactly three non-empty base64url segments, in one pass over the token. */
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
  * The decoded header and payload when `token` belongs on the local path, else
@@ -47,10 +48,8 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/;
  * ```
  */
 export function localCandidate(token: string, issuer: string): LocalCandidate | undefined {
+  if (!JWS_COMPACT.test(token)) return undefined;
   const segments = token.split('.');
-  if (segments.length !== 3 || !segments.every((segment) => SEGMENT.test(segment))) {
-    return undefined;
-  }
   const headerBytes = Buffer.from(segments[0], 'base64url');
   const payloadBytes = Buffer.from(segments[1], 'base64url');
   const header = decodeSegment(headerBytes);

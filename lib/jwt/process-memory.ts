@@ -4,6 +4,7 @@
  * offers no fleet-wide one (no coordinating store).
  */
 import type { SharedMemory } from '../cache/fleet-hooks';
+import { oldestFirst } from './oldest-first';
 
 /**
  * Creates an in-process {@link SharedMemory}, bounded to `maxEntries` names
@@ -20,6 +21,7 @@ export function createProcessMemory(options: {
   now: () => number;
 }): SharedMemory {
   const entries = new Map<string, { value: string; expiresAt: number }>();
+  const trim = oldestFirst(entries);
   const read = (name: string): string | undefined => {
     const entry = entries.get(name);
     if (!entry) return undefined;
@@ -32,7 +34,7 @@ export function createProcessMemory(options: {
     if (ttlMs <= 0) return;
     entries.set(name, { value, expiresAt: options.now() + ttlMs });
     // Map order is insertion order: the first key is the oldest write.
-    while (entries.size > options.maxEntries) entries.delete(entries.keys().next().value as string);
+    trim(options.maxEntries);
   };
   return {
     get: async (name) => read(name),

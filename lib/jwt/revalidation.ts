@@ -7,6 +7,7 @@
  */
 import type { SharedMemory } from '../cache/fleet-hooks';
 import type { Logger } from '../logger';
+import { oldestFirst } from './oldest-first';
 
 /**
  * Options of {@link createRevalidation}.
@@ -91,6 +92,7 @@ interface Tracked extends AcceptedToken {
 export function createRevalidation(options: RevalidationOptions): Revalidation {
   const { everyMs, memory, now } = options;
   const tracked = new Map<string, Tracked>();
+  const trimTracked = oldestFirst(tracked);
   // Fine enough for a 1 s interval, coarse enough to cost nothing at 300 s.
   const tickMs = Math.min(1000, Math.max(50, everyMs / 10));
   let timer: NodeJS.Timeout | undefined;
@@ -112,7 +114,7 @@ export function createRevalidation(options: RevalidationOptions): Revalidation {
     if (!(shared > 0)) await memory.set(dueName(token.jti), String(dueAt), token.expMs - at);
     if (closed || tracked.has(token.jti)) return;
     tracked.set(token.jti, { ...token, dueAt, running: false });
-    while (tracked.size > options.maxTracked) tracked.delete(tracked.keys().next().value as string);
+    trimTracked(options.maxTracked);
     arm();
   }
 

@@ -78,8 +78,7 @@ export async function verifyAccessToken(
   if (!found.key || !keyFits(found.jwk, found.key, alg)) {
     return rejected('no key of that kid for that alg');
   }
-  const signature = Buffer.from(candidate.signature, 'base64url');
-  if (!(await verifySignature(alg, found.key, candidate.signingInput, signature))) {
+  if (!(await verifySignature(alg, found.key, candidate.signingInput, candidate.signature))) {
     return rejected('signature');
   }
   return checkClaims(candidate.payload, context);

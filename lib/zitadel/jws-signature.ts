@@ -87,7 +87,8 @@ export function keyFits(jwk: JWK, key: KeyObject, alg: string): boolean {
 }
 
 /**
- * Verifies a JWS signature (`signature` decoded from base64url) over
+ * Verifies a JWS signature (`signature`: the token's third segment, still
+ * base64url — jose decodes it, so it is not decoded here too) over
  * `signingInput` (the token up to its last dot) with jose's
  * `flattenedVerify`, against a key imported once (jose keeps its CryptoKey
  * per key and `alg`, so nothing is converted per token; WebCrypto verifies
@@ -96,26 +97,32 @@ export function keyFits(jwk: JWK, key: KeyObject, alg: string): boolean {
  * @example
  * ```ts
  * const dot = token.lastIndexOf('.');
- * await verifySignature('ES256', key, token.slice(0, dot), Buffer.from(token.slice(dot + 1), 'base64url'));
+ * await verifySignature('ES256', key, token.slice(0, dot), token.slice(dot + 1));
  * ```
  */
 export async function verifySignature(
   alg: string,
   key: KeyObject,
   signingInput: string,
-  signature: Buffer,
+  signature: string,
 ): Promise<boolean> {
   const rule = RULES.get(alg);
   const dot = signingInput.indexOf('.');
   if (!rule || dot < 0) return false;
   // Fixed-size r ‖ s: a DER signature or a truncated one is not a JWS signature.
-  if (rule.signatureBytes !== undefined && signature.length !== rule.signatureBytes) return false;
+  // (byteLength counts the decoded bytes from the length alone, without decoding.)
+  if (
+    rule.signatureBytes !== undefined &&
+    Buffer.byteLength(signature, 'base64url') !== rule.signatureBytes
+  ) {
+    return false;
+  }
   try {
     await flattenedVerify(
       {
         protected: signingInput.slice(0, dot),
         payload: signingInput.slice(dot + 1),
-        signature: signature.toString('base64url'),
+        signature,
       },
       key,
       { algorithms: [alg] },
