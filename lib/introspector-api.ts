@@ -128,8 +128,9 @@ export interface Introspector {
 
 /**
  * Internal: `introspector[INTROSPECT_NOW_IF_CACHED](token)` answers as
- * `introspect()` does, but a memory-tier hit synchronously, not as a promise.
- * Lets the middleware call `next()` without a promise on the hot path, and
- * hash the token once on a miss; not part of the public API.
+ * `introspect()` does, but a memory-tier hit synchronously, not as a promise,
+ * and as the cached decision itself (no per-request token view: the caller
+ * makes it). Lets the middleware call `next()` without a promise on the hot
+ * path, and hash the token once on a miss; not part of the public API.
  */
 export const INTROSPECT_NOW_IF_CACHED: unique symbol = Symbol('introspectNowIfCached');

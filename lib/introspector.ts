@@ -54,7 +54,7 @@ export * from './introspector-api';
  */
 export function createIntrospector(options: IntrospectorOptions): Introspector & {
   /** @internal the middleware's synchronous hit path */
-  [INTROSPECT_NOW_IF_CACHED](token: string): TokenInfo | Promise<TokenInfo>;
+  [INTROSPECT_NOW_IF_CACHED](token: string): Decision | Promise<TokenInfo>;
   /** @internal the event webhook's and local JWT's seam to the fleet */
   [FLEET_HOOKS]: FleetHooks;
   /** @internal the fleet policies' transport (undefined without a coordinating store) */
@@ -146,10 +146,15 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     if (abort.signal.aborted) throw new IntrospectionUnavailableError('the introspector is closed');
     const key = await keyOf(token);
     // A memory hit needs neither single-flight nor a promise chain.
-    return peekKey(key, token) ?? coalesced(key, token);
+    const hit = peekKey(key, token);
+    return hit ? answer(hit, token) : coalesced(key, token);
   }
 
-  function introspectNowIfCached(token: string): TokenInfo | Promise<TokenInfo> {
+  /**
+   * A memory hit as the cached decision itself, synchronously: the middleware
+   * makes the per-request view (token, request state) in one allocation.
+   */
+  function introspectNowIfCached(token: string): Decision | Promise<TokenInfo> {
     const clientId = clientAuth.clientId();
     // Not loaded yet, or closed: the slow path knows what to do.
     if (clientId === undefined || abort.signal.aborted) return introspect(token);
@@ -166,12 +171,12 @@ export function createIntrospector(options: IntrospectorOptions): Introspector &
     return withSource(info.active ? info : { ...info }, source);
   }
 
-  function peekKey(key: string, token: string): TokenInfo | undefined {
+  function peekKey(key: string, token: string): Decision | undefined {
     const hit = cache?.peek(key);
     if (!hit) return undefined;
     counters.hits++;
     if (hit.active && hit.refreshDue) refresher.start(key, token);
-    return answer(decisionOf(hit), token);
+    return decisionOf(hit);
   }
 
   function answer(decision: Decision, token: string): TokenInfo {

@@ -88,6 +88,8 @@ export function toAuthInfo(claims: IntrospectionClaims, options: TokenInfoOption
 /**
  * A per-request view of a cached {@link AuthInfo} with the raw token behind
  * a getter (no own property). The cached object itself is never mutated.
+ * `requestState` (the middleware's per-request record) rides along in a
+ * private field too, so a granted request needs no second property on `req`.
  *
  * @example
  * ```ts
@@ -95,8 +97,21 @@ export function toAuthInfo(claims: IntrospectionClaims, options: TokenInfoOption
  * JSON.stringify(req.auth); // no token in it
  * ```
  */
-export function withToken(info: AuthInfo, token: string): AuthInfo {
-  return new AuthInfoView(info, token) as unknown as AuthInfo;
+export function withToken(info: AuthInfo, token: string, requestState?: object): AuthInfo {
+  return new AuthInfoView(info, token, requestState) as unknown as AuthInfo;
+}
+
+/**
+ * The `requestState` a {@link withToken} view was made with; `undefined` for
+ * anything else (a plain object a test put on `req.auth`, or nothing).
+ *
+ * @example
+ * ```ts
+ * requestStateOf(withToken(info, token, state)) === state; // true
+ * ```
+ */
+export function requestStateOf(auth: unknown): object | undefined {
+  return AuthInfoView.requestStateOf(auth);
 }
 
 /** The claim that holds the roles for a project, or the generic one. */
@@ -131,14 +146,22 @@ const authInfoMethods = {
  */
 class AuthInfoView {
   readonly #token: string;
+  readonly #requestState: object | undefined;
 
-  constructor(info: AuthInfo, token: string) {
+  constructor(info: AuthInfo, token: string, requestState: object | undefined) {
     Object.assign(this, info);
     this.#token = token;
+    this.#requestState = requestState;
   }
 
   get token(): string {
     return this.#token;
+  }
+
+  static requestStateOf(auth: unknown): object | undefined {
+    return typeof auth === 'object' && auth !== null && #requestState in auth
+      ? (auth as AuthInfoView).#requestState
+      : undefined;
   }
 }
 Object.setPrototypeOf(AuthInfoView.prototype, authInfoMethods);

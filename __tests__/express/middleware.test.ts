@@ -140,6 +140,50 @@ describe.each(expressVersions)('zitadelAuth() on %s', (_name, factory: ExpressFa
     );
   });
 
+  describe('with the memory cache (a warm token is granted synchronously)', () => {
+    const cached = (options: Parameters<typeof auth>[0] = {}) =>
+      auth({ cache: { maxEntries: 100 }, ...options });
+
+    it('grants from memory with the same req.auth and request state as a call', async () => {
+      const served = app(cached({ realm: 'billing' }));
+      const before = zitadel.requests.length;
+      const cold = await request(served).get('/api').set(bearer('active'));
+      const warm = await request(served).get('/api').set(bearer('active'));
+      expect(zitadel.requests.length).toBe(before + 1);
+      expect(warm.status).toBe(200);
+      expect(warm.body).toEqual(cold.body);
+      expect(warm.body).toMatchObject({ token: 'active', location: 'header', realm: 'billing' });
+    });
+
+    it('lets the last zitadelAuth() to run decide the realm, in either order', async () => {
+      const anonymous = (realm: string) =>
+        auth({ realm, authRequired: false, getToken: () => undefined });
+      const guard = requireRole('no-such-role');
+      // Granted from memory after an anonymous pass: the grant's realm.
+      const grantLast = app(anonymous('first'), cached({ realm: 'second' }), guard);
+      await request(grantLast).get('/api').set(bearer('active'));
+      const warm = await request(grantLast).get('/api').set(bearer('active'));
+      expect(warm.status).toBe(403);
+      expect(warm.headers['www-authenticate']).toMatch(/^Bearer realm="second"/);
+      // An anonymous pass after a grant from memory: the anonymous one's realm.
+      const anonymousLast = app(cached({ realm: 'first' }), anonymous('second'), guard);
+      await request(anonymousLast).get('/api').set(bearer('active'));
+      const after = await request(anonymousLast).get('/api').set(bearer('active'));
+      expect(after.status).toBe(403);
+      expect(after.headers['www-authenticate']).toMatch(/^Bearer realm="second"/);
+    });
+
+    it('refuses a cached inactive answer from memory as 401 invalid_token', async () => {
+      const served = app(cached({ cache: { maxEntries: 100, inactiveTtlSeconds: 60 } }));
+      const before = zitadel.requests.length;
+      await request(served).get('/api').set(bearer('inactive'));
+      const warm = await request(served).get('/api').set(bearer('inactive'));
+      expect(zitadel.requests.length).toBe(before + 1);
+      expect(warm.status).toBe(401);
+      expect(warm.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+    });
+  });
+
   describe('authRequired: false', () => {
     const optional = () => auth({ authRequired: false, realm: 'partner' });
 

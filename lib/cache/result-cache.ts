@@ -172,10 +172,11 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
       const at = now();
       const entry = memory.fresh(key, at);
       if (!entry) return undefined;
-      // Refresh-ahead costs the hit path one comparison.
-      return entry.active
-        ? { active: true, value: entry.value, refreshDue: at >= (entry.refreshAt ?? Infinity) }
-        : { active: false };
+      // Refresh-ahead costs the hit path one comparison; the entry itself is
+      // a lookup (a superset of its fields), so a hit allocates nothing here.
+      return entry.active && at >= (entry.refreshAt ?? Infinity)
+        ? { active: true, value: entry.value, refreshDue: true }
+        : entry;
     },
 
     async adoptFromStore(key, work) {

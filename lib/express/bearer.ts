@@ -66,6 +66,13 @@ export function extractToken(
   }
 
   const header = req.headers.authorization || undefined;
+  const { tokenLocations } = options;
+  // The default, header only: nothing else to look at (and no list to build).
+  if (tokenLocations.length === 1 && tokenLocations[0] === 'header') {
+    return header === undefined
+      ? undefined
+      : { token: parseAuthorization(header, realm), location: 'header' };
+  }
   const elsewhere: ExtractedToken[] = [];
   if (options.tokenLocations.includes('query')) {
     const token = queryToken(req, realm);
@@ -89,7 +96,9 @@ export function extractToken(
 }
 
 /** `Bearer` + 1*SP + one b64token (RFC 6750 §2.1); ASCII only, so length is bytes. */
-const WELL_FORMED_BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const WELL_FORMED_BEARER = /^bearer +[A-Za-z0-9\-._~+/]+=*$/i;
+/** Where the token starts in a well-formed header: after `Bearer` and its first space. */
+const AFTER_SCHEME = 'bearer '.length;
 
 /**
  * `Bearer` (any case), one or more spaces, one b64token, nothing else. Node
@@ -98,8 +107,12 @@ const WELL_FORMED_BEARER = /^bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 function parseAuthorization(value: string, realm: string): string {
   // The common, well-formed header in one match; anything else takes the
   // slower path below, which says what is wrong with it.
-  const wellFormed = WELL_FORMED_BEARER.exec(value)?.[1];
-  if (wellFormed !== undefined && wellFormed.length <= MAX_TOKEN_BYTES) return wellFormed;
+  // `test` and a slice: no match array per request.
+  if (WELL_FORMED_BEARER.test(value)) {
+    let start = AFTER_SCHEME;
+    while (value.charCodeAt(start) === 0x20) start++;
+    if (value.length - start <= MAX_TOKEN_BYTES) return value.slice(start);
+  }
   const scheme = AUTH_SCHEME.exec(value)?.[0];
   if (scheme === undefined) {
     throw new InvalidRequestError('the Authorization header is malformed', { realm });

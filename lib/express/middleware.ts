@@ -11,6 +11,7 @@ import {
   type IntrospectorOptions,
   type TokenInfo,
 } from '../introspector';
+import { withToken } from '../token-info';
 import { decisionChannel, type ReasonCode } from '../telemetry/channels';
 import {
   decisionStart,
@@ -21,7 +22,12 @@ import {
 } from '../telemetry/decision';
 import { withReasonWord } from '../telemetry/log-reason';
 import { extractToken, type ExtractedToken, type TokenLocation } from './bearer';
-import { DEFAULT_REALM, setRequestState, type RequestAuthState } from './request-state';
+import {
+  DEFAULT_REALM,
+  grantRequest,
+  setRequestState,
+  type RequestAuthState,
+} from './request-state';
 import './augment';
 
 /** Options of {@link zitadelAuth}: the core's options plus how to treat requests. */
@@ -89,11 +95,11 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
       tokenLocation: undefined,
       source: undefined,
     };
-    setRequestState(req, state);
     let found: ExtractedToken | undefined;
     try {
       found = extractToken(req, extractOptions);
     } catch (error) {
+      setRequestState(req, state);
       // Another scheme is no credentials (RFC 6750 §3.1): anonymous when allowed.
       if (!authRequired && error instanceof UnauthorizedError) return passAnonymous(state, next);
       if (error instanceof ConfigError) {
@@ -102,6 +108,7 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
       return refuse(state, next, error);
     }
     if (found === undefined) {
+      setRequestState(req, state);
       return authRequired
         ? refuse(state, next, new UnauthorizedError(undefined, { realm }))
         : passAnonymous(state, next);
@@ -111,27 +118,45 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
     if (found.location === 'query') res.setHeader('Cache-Control', 'private');
 
     const { token } = found;
-    const settle = (info: TokenInfo) => {
-      const listened = decisionChannel.hasSubscribers;
-      if (listened) state.source = sourceOf(info);
-      if (!info.active) {
-        // An unknown reason leaves the description undefined: the error's default applies.
-        const description = 'description' in info ? info.description : undefined;
-        const error = new InvalidTokenError(description ?? INACTIVE_DESCRIPTIONS[info.reason], {
-          realm,
-        });
-        return refuse(state, next, error, info.reason === 'invalid' ? 'jwt_invalid' : info.reason);
-      }
-      req.auth = info.auth;
-      if (listened) publishGrant(state, info.auth.subject);
-      next();
-    };
-    // A warm token is answered synchronously: no promise on the hot path.
-    // (A synchronous throw would reach next() through Express's own layer.)
+    // A warm token is answered synchronously: no promise and no closure on the
+    // hot path. (A synchronous throw would reach next() through Express's own layer.)
     const outcome = introspector[INTROSPECT_NOW_IF_CACHED](token);
-    if (outcome instanceof Promise) {
-      outcome.then(settle, (error: unknown) => refuse(state, next, error));
-    } else settle(outcome);
+    if (!(outcome instanceof Promise)) {
+      if (decisionChannel.hasSubscribers) state.source = 'memory';
+      if (!outcome.active) {
+        setRequestState(req, state);
+        return refuseInactive(state, next, outcome);
+      }
+      // The view holds the token and the state: one property added to req, not two.
+      grantRequest(req, withToken(outcome.auth, token, state));
+      if (decisionChannel.hasSubscribers) publishGrant(state, outcome.auth.subject);
+      return next();
+    }
+    setRequestState(req, state);
+    outcome.then(
+      (info) => {
+        if (decisionChannel.hasSubscribers) state.source = sourceOf(info);
+        if (!info.active) return refuseInactive(state, next, info);
+        req.auth = info.auth;
+        if (decisionChannel.hasSubscribers) publishGrant(state, info.auth.subject);
+        next();
+      },
+      (error: unknown) => refuse(state, next, error),
+    );
+  }
+
+  /** An inactive answer (or a failed local check) as 401 `invalid_token`. */
+  function refuseInactive(
+    state: RequestAuthState,
+    next: NextFunction,
+    info: Extract<TokenInfo, { active: false }>,
+  ): void {
+    // An unknown reason leaves the description undefined: the error's default applies.
+    const description = 'description' in info ? info.description : undefined;
+    const error = new InvalidTokenError(description ?? INACTIVE_DESCRIPTIONS[info.reason], {
+      realm,
+    });
+    refuse(state, next, error, info.reason === 'invalid' ? 'jwt_invalid' : info.reason);
   }
 
   return Object.assign(zitadelAuthMiddleware, { introspector });
