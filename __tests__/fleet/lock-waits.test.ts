@@ -68,13 +68,45 @@ describeWithRedis('waiting for the fleet lock', () => {
     expect(await second).toEqual({ kind: 'stored' });
   });
 
-  it('the holder got an answer that is not cached: the waiter calls at once', async () => {
+  it('the holder stored nothing: the waiter reads the store once more at once', async () => {
     const p = await pair();
     const { first, second } = await contend(p);
     const finished = Date.now();
     await first.finish({ outcome: 'not-stored' });
-    expect(await second).toMatchObject({ kind: 'call' });
+    expect(await second).toEqual({ kind: 'stored' }); // read the store, then call if it misses
     expect(Date.now() - finished).toBeLessThan(1_500); // not the lock's 2 s
+  });
+
+  it.each([
+    ['landed after the holder gave up on it: the waiter takes it, no call', true, 'late write'],
+    ['is not there (not cacheable): the waiter calls on its own', false, 'own call'],
+  ])('after not-stored, a write that %s', async (_case, landed, expected) => {
+    const p = await pair();
+    const { first } = await contend(p);
+    const calls: string[] = [];
+    const waiting = throughFleet(p.flights.waiter, 'k', {
+      peer: () => p.waiter.coordinator.shared.read('k'),
+      call: async () => {
+        calls.push('call');
+        return { value: 'own call', stored: false };
+      },
+      outage: (seconds) => new Error(`outage ${seconds}`),
+      retryAfterOf: () => undefined,
+    });
+    // The holder's store write timed out on its side, yet Redis took it.
+    if (landed) {
+      expect(
+        await p.holder.coordinator.shared.write(
+          'k',
+          () => 'late write',
+          10_000,
+          meta(first.startedAt),
+        ),
+      ).toBe(true);
+    }
+    await first.finish({ outcome: 'not-stored' });
+    expect(await waiting).toBe(expected);
+    expect(calls).toEqual(landed ? [] : ['call']);
   });
 
   it.each([
@@ -146,7 +178,8 @@ describeWithRedis('waiting for the fleet lock', () => {
     });
     await sleep(200);
     const waiting = throughFleet(p.flights.waiter, 'k', {
-      peer: async () => 'never',
+      // The store holds nothing after a failed call: the waiter's one more read misses.
+      peer: () => p.waiter.coordinator.shared.read('k'),
       call: async () => ({ value: 'own call', stored: false }),
       outage: (seconds) => new Error(`outage ${seconds}`),
       retryAfterOf: () => undefined,

@@ -107,7 +107,9 @@ export function createFleetFlight(
       const heard = ear.heard();
       if (heard?.outcome === 'stored') return { kind: 'stored' };
       if (heard?.outcome === 'outage') return { kind: 'outage', retryAfter: heard.retryAfter };
-      if (heard?.outcome === 'not-stored') return 'alone';
+      // The holder's write may have landed after its own deadline (a slow
+      // store): one more read of the store before calling on our own.
+      if (heard?.outcome === 'not-stored') return { kind: 'stored' };
       let state;
       try {
         state = await coordinator.poll(key);
