@@ -3,6 +3,7 @@
  * measured. The targets are judged in targets.ts, the machine described in
  * machine.ts; format.ts renders them.
  */
+import type { HitPairResult } from './hit-pair';
 import type { LoadResult } from './load';
 import type { FleetResult } from './fleet';
 import type { MicroResult } from './micro';
@@ -90,6 +91,8 @@ export interface BenchResults {
     issuerLatencyMs: number;
   };
   variants: Record<HttpVariant, VariantResult>;
+  /** hit / same-shape back to back, apart from the other variants (hit-pair.ts). */
+  hitPairs: HitPairResult;
   coldBurst: { rounds: BurstRound[]; medianMs: number; maxIntrospections: number };
   micro: MicroResult;
   /** Distinct JWTs each used once, ZITADEL slow: local verification vs introspect mode. */

@@ -19,6 +19,7 @@ import { compilePackage, loadPackage } from './build';
 import { coldBurstResult, coldBurstRound } from './cold-burst';
 import { runFleet } from './fleet';
 import { formatText } from './format';
+import { runHitPairs } from './hit-pair';
 import { httpRound, variantResults, warm, type HttpRuns } from './http-rounds';
 import { jwtColdResult, jwtColdRound, jwtColdRuns } from './jwt-cold';
 import { startJwtIssuer } from './jwt-tokens';
@@ -117,6 +118,16 @@ async function main(): Promise<void> {
       );
     }
 
+    log(
+      `hit / same-shape in ${settings.hitPairs.pairs} back-to-back pairs of ${settings.hitPairs.seconds} s`,
+    );
+    const hitPairs = await runHitPairs(
+      servers.get('hit')!,
+      servers.get('same-shape')!,
+      hitToken,
+      settings.hitPairs,
+    );
+
     log('micro benchmarks (child process with --expose-gc)');
     const microResult = await runMicro({
       ...microSettings,
@@ -166,6 +177,7 @@ async function main(): Promise<void> {
         issuerLatencyMs: settings.issuerLatencyMs,
       },
       variants: variantResults(http, skipped),
+      hitPairs,
       coldBurst: coldBurstResult(coldBurst),
       micro: microResult,
       jwtCold: jwtColdResult(jwtCold),

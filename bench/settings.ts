@@ -52,6 +52,8 @@ export const settings = {
     maxTtlSeconds: 300,
   },
   steadyStreamTtls: quick ? 2 : 5,
+  /** hit-pair.ts: hit / same-shape back to back, this many pairs of this many seconds. */
+  hitPairs: { pairs: quick ? 2 : 10, seconds: quick ? 1 : 3 },
 };
 
 /**
