@@ -10,47 +10,28 @@
  * `--cpu-prof`; summarize with bench/profile-summary.ts).
  */
 import { startServers, serverStats, type Server } from './bench-servers';
-import { compilePackage, loadPackage } from './build';
-import { startJwtIssuer } from './jwt-tokens';
+import { numberFlag, runScript, withJwtBench } from './jwt-script';
 import { load, type LoadResult } from './load';
-import { installCleanup, stopChild } from './processes';
+import { stopChild } from './processes';
 import { profileDir, settings } from './settings';
 import { median } from './stats';
 import { mintTokens } from './tokens';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const at = argv.indexOf(name);
-  return at >= 0 ? Number(argv[at + 1]) : fallback;
-};
-const ROUNDS = flag('--rounds', 4);
-const LOCAL = flag('--local', 5000);
-const INTROSPECT = flag('--introspect', 300);
+const ROUNDS = numberFlag('--rounds', 4);
+const LOCAL = numberFlag('--local', 5000);
+const INTROSPECT = numberFlag('--introspect', 300);
 /** Seconds of jwt-hit per round (0: none, e.g. for a profile of cold requests only). */
-const HIT_SECONDS = flag('--hit', 3);
+const HIT_SECONDS = numberFlag('--hit', 3);
 /** Another compiled package (e.g. main's lib/, built by tsc) run as a third mode, `local-old`. */
+const argv = process.argv.slice(2);
 const OLD_BUILD = argv.includes('--old-build') ? argv[argv.indexOf('--old-build') + 1] : undefined;
 
 type Mode = 'local' | 'local-old' | 'introspect';
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(error.stack ?? error.message);
-    process.exit(1);
-  },
-);
+runScript(main);
 
 async function main(): Promise<void> {
-  installCleanup();
-  const buildDir = compilePackage();
-  const { startLocalZitadel } = loadPackage<typeof import('../lib/testing')>(
-    buildDir,
-    'testing/index',
-  );
-  const zitadel = await startLocalZitadel();
-  const issuer = await startJwtIssuer({ issuer: zitadel.issuer, projectId: zitadel.projectId });
-  try {
+  await withJwtBench(async ({ buildDir, zitadel, issuer }) => {
     const kitTokens = await mintTokens(zitadel, INTROSPECT * ROUNDS);
     const localModes: Mode[] = OLD_BUILD ? ['local', 'local-old'] : ['local'];
     const [hitToken, ...jwts] = await issuer.mint(LOCAL * ROUNDS * localModes.length + 1);
@@ -128,10 +109,7 @@ async function main(): Promise<void> {
     );
     await Promise.all([...servers.values()].map((server) => stopChild(server.child)));
     if (profileDir) console.log(`CPU profiles: ${profileDir}`);
-  } finally {
-    await zitadel.close();
-    await issuer.close();
-  }
+  });
 }
 
 async function cold(

@@ -10,39 +10,19 @@
  */
 import { createPublicKey } from 'node:crypto';
 import { flattenedVerify } from 'jose';
-import { compilePackage, loadPackage } from './build';
-import { startJwtIssuer } from './jwt-tokens';
-import { installCleanup } from './processes';
+import { loadPackage } from './build';
+import { numberFlag, runScript, withJwtBench } from './jwt-script';
 import { median } from './stats';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const at = argv.indexOf(name);
-  return at >= 0 ? Number(argv[at + 1]) : fallback;
-};
-const TOKENS = flag('--tokens', 20_000);
-const ROUNDS = flag('--rounds', 5);
+const TOKENS = numberFlag('--tokens', 20_000);
+const ROUNDS = numberFlag('--rounds', 5);
 const BATCH = 50;
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(error.stack ?? error.message);
-    process.exit(1);
-  },
-);
+runScript(main);
 
 async function main(): Promise<void> {
-  installCleanup();
-  const buildDir = compilePackage();
-  const { startLocalZitadel } = loadPackage<typeof import('../lib/testing')>(
-    buildDir,
-    'testing/index',
-  );
-  const { createIntrospector } = loadPackage<typeof import('../lib')>(buildDir, 'index');
-  const zitadel = await startLocalZitadel();
-  const issuer = await startJwtIssuer({ issuer: zitadel.issuer, projectId: zitadel.projectId });
-  try {
+  await withJwtBench(async ({ buildDir, zitadel, issuer }) => {
+    const { createIntrospector } = loadPackage<typeof import('../lib')>(buildDir, 'index');
     const introspector = createIntrospector({
       issuer: zitadel.issuer,
       key: zitadel.apiKeyPath,
@@ -84,10 +64,7 @@ async function main(): Promise<void> {
     );
     console.log(`stats: ${JSON.stringify(introspector.stats())}`);
     await introspector.close();
-  } finally {
-    await zitadel.close();
-    await issuer.close();
-  }
+  });
 }
 
 /** CPU µs (user + system, every thread) per item, `BATCH` items at a time. */
