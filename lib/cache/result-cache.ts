@@ -104,14 +104,14 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
     }
   };
 
-  const remember = (key: string, entry: MemoryEntry<V>, claims: Record<string, unknown>): void => {
+  const remember = (key: string, entry: MemoryEntry<V>): void => {
     const held = memory.peek(key);
     memory.set(key, entry);
     // The index does not map keys to owners: an entry replaced for other owners unlinks the old ones.
     if (held && (ownerOf(held) !== ownerOf(entry) || held.jti !== entry.jti)) {
       index.remove(key, ...idsOf(held));
     }
-    index.add(key, claims.active === true ? subjectId(claims) : undefined, sessionId(claims));
+    index.add(key, ...idsOf(entry));
   };
 
   const readStore = async (
@@ -154,7 +154,7 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
     const held = memory.fresh(key, at);
     const newer = !held || (adopt && (!entry.active || entry.expiresAt > held.expiresAt));
     if (limit !== undefined && ledger.allows(work, key, subject) && newer) {
-      remember(key, entry, stored.claims);
+      remember(key, entry);
       if (adopt) return lookupOf(entry);
     }
     return adopt ? undefined : lookupOf(entry);
@@ -205,7 +205,7 @@ export function createResultCache<V>(options: ResultCacheOptions<V>): ResultCach
       }
       const expiresAt = at + ttl;
       const entry = toEntry(claims, expiresAt, value, at);
-      if (entry) remember(key, entry, claims);
+      if (entry) remember(key, entry);
       else memory.delete(key);
       const seal = envelope();
       if (!shared || seal === undefined) return false;
