@@ -47,6 +47,19 @@ describeWithRedis('waiting for the fleet lock', () => {
     return { holder, waiter, flights, clock };
   }
 
+  /** The waiter's side of throughFleet: the real store as its peer, its own call counted in `calls`. */
+  function waiterHandlers(p: Awaited<ReturnType<typeof pair>>, calls: string[] = []) {
+    return {
+      peer: () => p.waiter.coordinator.shared.read('k'),
+      call: async () => {
+        calls.push('call');
+        return { value: 'own call', stored: false };
+      },
+      outage: (seconds: number) => new Error(`outage ${seconds}`),
+      retryAfterOf: () => undefined,
+    };
+  }
+
   /** The holder's turn, and the waiter's claim started (and listening) behind it. */
   async function contend(p: Awaited<ReturnType<typeof pair>>, refresh = false) {
     const first = await p.flights.holder.claim('k');
@@ -84,15 +97,7 @@ describeWithRedis('waiting for the fleet lock', () => {
     const p = await pair();
     const { first } = await contend(p);
     const calls: string[] = [];
-    const waiting = throughFleet(p.flights.waiter, 'k', {
-      peer: () => p.waiter.coordinator.shared.read('k'),
-      call: async () => {
-        calls.push('call');
-        return { value: 'own call', stored: false };
-      },
-      outage: (seconds) => new Error(`outage ${seconds}`),
-      retryAfterOf: () => undefined,
-    });
+    const waiting = throughFleet(p.flights.waiter, 'k', waiterHandlers(p, calls));
     // The holder's store write timed out on its side, yet Redis took it.
     if (landed) {
       expect(
@@ -177,13 +182,8 @@ describeWithRedis('waiting for the fleet lock', () => {
       retryAfterOf: () => undefined,
     });
     await sleep(200);
-    const waiting = throughFleet(p.flights.waiter, 'k', {
-      // The store holds nothing after a failed call: the waiter's one more read misses.
-      peer: () => p.waiter.coordinator.shared.read('k'),
-      call: async () => ({ value: 'own call', stored: false }),
-      outage: (seconds) => new Error(`outage ${seconds}`),
-      retryAfterOf: () => undefined,
-    });
+    // The store holds nothing after a failed call: the waiter's one more read misses.
+    const waiting = throughFleet(p.flights.waiter, 'k', waiterHandlers(p));
     await sleep(300);
     release();
     await expect(failing).rejects.toThrow('client authentication rejected');
