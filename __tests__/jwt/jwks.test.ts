@@ -1,36 +1,13 @@
 import { ConfigError, IntrospectionUnavailableError } from '../../lib/errors';
-import { createIntrospector, type Introspector } from '../../lib/introspector';
-import type { IntrospectorOptions } from '../../lib/options';
 import { captureLogger } from '../helpers/capture-logger';
-import { newSigningKey, startJwtIssuer, type JwtIssuer } from './support/jwt-issuer';
+import { newSigningKey } from './support/jwt-issuer';
+import { localJwtTests } from './support/local-jwt-tests';
 
-let z: JwtIssuer;
 let clock: number;
-const open: Introspector[] = [];
-
-beforeEach(async () => {
-  z = await startJwtIssuer();
+beforeEach(() => {
   clock = Date.now();
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((i) => i.close()));
-  await z.close();
-});
-
-function make(options: Partial<IntrospectorOptions> = {}) {
-  const introspector = createIntrospector({
-    issuer: z.issuer,
-    clientId: z.clientId,
-    clientSecret: z.clientSecret,
-    projectId: z.projectId,
-    retries: 0,
-    now: () => clock,
-    jwt: { verify: 'local' },
-    ...options,
-  } as IntrospectorOptions);
-  open.push(introspector);
-  return introspector;
-}
+const { z, make } = localJwtTests({ now: () => clock });
 
 const unknownKid = expect.objectContaining({
   active: false,

@@ -1,35 +1,12 @@
 import express from 'express';
 import request from 'supertest';
 import { SignJWT } from 'jose';
-import { createIntrospector, type Introspector } from '../../lib/introspector';
-import type { IntrospectorOptions } from '../../lib/options';
+import { createIntrospector } from '../../lib/introspector';
 import { zitadelAuth } from '../../lib/express/middleware';
-import { newSigningKey, startJwtIssuer, type JwtIssuer } from './support/jwt-issuer';
+import { newSigningKey } from './support/jwt-issuer';
+import { localJwtTests } from './support/local-jwt-tests';
 
-let z: JwtIssuer;
-const open: Introspector[] = [];
-
-beforeEach(async () => {
-  z = await startJwtIssuer();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((i) => i.close()));
-  await z.close();
-});
-
-function make(options: Partial<IntrospectorOptions> = {}) {
-  const introspector = createIntrospector({
-    issuer: z.issuer,
-    clientId: z.clientId,
-    clientSecret: z.clientSecret,
-    projectId: z.projectId,
-    retries: 0,
-    jwt: { verify: 'local' },
-    ...options,
-  } as IntrospectorOptions);
-  open.push(introspector);
-  return introspector;
-}
+const { z, make, closeAfter } = localJwtTests();
 
 function segment(value: unknown) {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -177,7 +154,7 @@ describe('through the middleware', () => {
       projectId: z.projectId,
       jwt: { verify: 'local' },
     });
-    open.push(auth.introspector);
+    closeAfter(auth.introspector);
     const app = express()
       .use(auth)
       .get('/', (req, res) => {

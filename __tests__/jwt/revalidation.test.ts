@@ -1,31 +1,6 @@
-import { createIntrospector, type Introspector } from '../../lib/introspector';
-import type { IntrospectorOptions } from '../../lib/options';
-import { startJwtIssuer, type JwtIssuer } from './support/jwt-issuer';
+import { localJwtTests } from './support/local-jwt-tests';
 
-let z: JwtIssuer;
-const open: Introspector[] = [];
-
-beforeEach(async () => {
-  z = await startJwtIssuer();
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((i) => i.close()));
-  await z.close();
-});
-
-function make(options: Partial<IntrospectorOptions> = {}) {
-  const introspector = createIntrospector({
-    issuer: z.issuer,
-    clientId: z.clientId,
-    clientSecret: z.clientSecret,
-    projectId: z.projectId,
-    retries: 0,
-    jwt: { verify: 'local', revalidateSeconds: 1 },
-    ...options,
-  } as IntrospectorOptions);
-  open.push(introspector);
-  return introspector;
-}
+const { z, make } = localJwtTests({ jwt: { verify: 'local', revalidateSeconds: 1 } });
 
 /** Polls until `check` holds; generous, the machine is loaded. */
 async function eventually(check: () => boolean, timeoutMs = 8000) {

@@ -1,43 +1,22 @@
 /**
- * The signature and claim checks of the local path, now done with
- * node:crypto against keys imported once per kid (lib/zitadel/jws-signature.ts):
- * every allowed alg verifies, and each of jose's rules we took over refuses.
+ * The signature and claim checks of the local path, done with jose's
+ * flattenedVerify against keys imported once per kid (lib/zitadel/jws-signature.ts):
+ * every allowed alg verifies, and each of jose's key-selection rules refuses.
  */
 import { generateKeyPairSync, KeyObject, sign } from 'node:crypto';
 import type { JWK } from 'jose';
-import { createIntrospector, type Introspector } from '../../lib/introspector';
-import type { IntrospectorOptions } from '../../lib/options';
 import { ASYMMETRIC_ALGORITHMS } from '../../lib/jwt/jwt-options';
 import { importPublicKey, keyFits, verifySignature } from '../../lib/zitadel/jws-signature';
-import { startJwtIssuer, type JwtIssuer } from './support/jwt-issuer';
+import { localJwtTests } from './support/local-jwt-tests';
 
-let z: JwtIssuer;
 let clock: number;
-const open: Introspector[] = [];
-
-beforeEach(async () => {
-  z = await startJwtIssuer();
+beforeEach(() => {
   clock = Date.now();
 });
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((i) => i.close()));
-  await z.close();
+const { z, make } = localJwtTests({
+  now: () => clock,
+  jwt: { verify: 'local', revalidateSeconds: 0 },
 });
-
-function make(options: Partial<IntrospectorOptions> = {}) {
-  const introspector = createIntrospector({
-    issuer: z.issuer,
-    clientId: z.clientId,
-    clientSecret: z.clientSecret,
-    projectId: z.projectId,
-    retries: 0,
-    now: () => clock,
-    jwt: { verify: 'local', revalidateSeconds: 0 },
-    ...options,
-  } as IntrospectorOptions);
-  open.push(introspector);
-  return introspector;
-}
 
 const b64 = (value: unknown) =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
