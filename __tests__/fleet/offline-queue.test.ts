@@ -6,7 +6,6 @@
  * local ZITADEL: the smoke set.
  */
 import Redis from 'ioredis';
-import { createIntrospector, RedisStore } from '../../lib';
 import type { Introspector } from '../../lib/introspector';
 import { startLocalZitadel, type LocalZitadel } from '../../lib/testing';
 import { captureLogger } from '../helpers/capture-logger';
@@ -16,7 +15,7 @@ import {
   uniquePrefix,
   type RedisServer,
 } from '../helpers/redis-server';
-import { fleetSmoke } from './support/smoke';
+import { fleetSmoke, smokeReplicas } from './support/smoke';
 
 describeWithRedis('fleet with ioredis enableOfflineQueue: false', () => {
   let z: LocalZitadel;
@@ -27,22 +26,16 @@ describeWithRedis('fleet with ioredis enableOfflineQueue: false', () => {
 
   beforeAll(async () => {
     [z, redis] = await Promise.all([startLocalZitadel(), startRedis()]);
-    const prefix = uniquePrefix('offline');
-    for (let i = 0; i < 2; i++) {
-      // Not awaited: the subscriber duplicate is created while nothing is ready yet.
-      const client = new Redis(redis.url, { enableOfflineQueue: false });
-      const logger = captureLogger();
-      const introspector = createIntrospector({
-        issuer: z.issuer,
-        key: z.apiKeyFile,
-        projectId: z.projectId,
-        cache: { store: new RedisStore(client, { prefix, logger }), storeTimeoutMs: 500 },
-        logger,
-      });
-      clients.push(client);
-      introspectors.push(introspector);
-      loggers.push(logger);
-    }
+    const fleet = smokeReplicas(
+      z,
+      () =>
+        // Not awaited: the subscriber duplicate is created while nothing is ready yet.
+        new Redis(redis.url, { enableOfflineQueue: false }),
+      uniquePrefix('offline'),
+    );
+    clients.push(...fleet.clients);
+    introspectors.push(...fleet.introspectors);
+    loggers.push(...fleet.loggers);
     await Promise.all(introspectors.map((i) => i.ready()));
   });
   afterAll(async () => {

@@ -5,13 +5,12 @@
  * the sentinel (its `duplicate()`, the store's subscriber, does so too).
  */
 import Redis from 'ioredis';
-import { createIntrospector, RedisStore } from '../../lib';
 import type { Introspector } from '../../lib/introspector';
 import { startLocalZitadel, type LocalZitadel } from '../../lib/testing';
 import { captureLogger } from '../helpers/capture-logger';
 import { uniquePrefix } from '../helpers/redis-server';
 import { describeWithSentinel, startSentinel, type RedisSentinel } from '../helpers/redis-sentinel';
-import { fleetSmoke } from './support/smoke';
+import { fleetSmoke, smokeReplicas } from './support/smoke';
 
 describeWithSentinel('fleet through Redis Sentinel', () => {
   let z: LocalZitadel;
@@ -22,21 +21,14 @@ describeWithSentinel('fleet through Redis Sentinel', () => {
 
   beforeAll(async () => {
     [z, sentinel] = await Promise.all([startLocalZitadel(), startSentinel()]);
-    const prefix = uniquePrefix('sentinel');
-    for (let i = 0; i < 2; i++) {
-      const client = new Redis({ sentinels: [sentinel.address], name: sentinel.name });
-      const logger = captureLogger();
-      const introspector = createIntrospector({
-        issuer: z.issuer,
-        key: z.apiKeyFile,
-        projectId: z.projectId,
-        cache: { store: new RedisStore(client, { prefix, logger }), storeTimeoutMs: 500 },
-        logger,
-      });
-      clients.push(client);
-      introspectors.push(introspector);
-      loggers.push(logger);
-    }
+    const fleet = smokeReplicas(
+      z,
+      () => new Redis({ sentinels: [sentinel.address], name: sentinel.name }),
+      uniquePrefix('sentinel'),
+    );
+    clients.push(...fleet.clients);
+    introspectors.push(...fleet.introspectors);
+    loggers.push(...fleet.loggers);
     await Promise.all(introspectors.map((i) => i.ready()));
   }, 60_000);
   afterAll(async () => {

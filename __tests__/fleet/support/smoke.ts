@@ -4,9 +4,54 @@
  * by the local ZITADEL itself), an `evict` on one replica refused on the
  * others, an `evictSubject` on another refused on the rest.
  */
+import type Redis from 'ioredis';
+import { createIntrospector, RedisStore } from '../../../lib';
 import type { Introspector } from '../../../lib/introspector';
 import type { LocalZitadel } from '../../../lib/testing';
+import { captureLogger } from '../../helpers/capture-logger';
 import { eventually } from '../fleet-kit';
+
+/**
+ * `count` replicas of one fleet on the local ZITADEL, each with its own
+ * ioredis client from `connect()` and its own coordinating RedisStore
+ * (`prefix`, a 500 ms store timeout for a loaded machine) and logger. Call
+ * `ready()` on them yourself; close them and disconnect the clients after.
+ *
+ * @example
+ * ```ts
+ * const fleet = smokeReplicas(z, () => new Redis(url), uniquePrefix('x'));
+ * ```
+ */
+export function smokeReplicas(
+  z: LocalZitadel,
+  connect: () => Redis,
+  prefix: string,
+  count = 2,
+): {
+  clients: Redis[];
+  introspectors: Introspector[];
+  loggers: ReturnType<typeof captureLogger>[];
+} {
+  const clients: Redis[] = [];
+  const introspectors: Introspector[] = [];
+  const loggers: ReturnType<typeof captureLogger>[] = [];
+  for (let i = 0; i < count; i++) {
+    const client = connect();
+    const logger = captureLogger();
+    introspectors.push(
+      createIntrospector({
+        issuer: z.issuer,
+        key: z.apiKeyFile,
+        projectId: z.projectId,
+        cache: { store: new RedisStore(client, { prefix, logger }), storeTimeoutMs: 500 },
+        logger,
+      }),
+    );
+    clients.push(client);
+    loggers.push(logger);
+  }
+  return { clients, introspectors, loggers };
+}
 
 const introspections = async (z: LocalZitadel) => (await z.calls()).introspection;
 
