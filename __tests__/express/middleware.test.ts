@@ -173,6 +173,25 @@ describe.each(expressVersions)('zitadelAuth() on %s', (_name, factory: ExpressFa
       expect(after.headers['www-authenticate']).toMatch(/^Bearer realm="second"/);
     });
 
+    it('touches req twice on a memory hit: reads the headers, sets req.auth', async () => {
+      // Express gives every request its own hidden class, so each access on
+      // req misses V8's inline caches; the hot path keeps them to two.
+      const middleware = cached();
+      await request(app(middleware)).get('/api').set(bearer('active'));
+      const touched: string[] = [];
+      const target = { headers: { authorization: 'Bearer active' } } as Record<PropertyKey, unknown>;
+      const req = new Proxy(target, {
+        get: (object, key) => (touched.push(`get ${String(key)}`), object[key]),
+        set: (object, key, value) => (touched.push(`set ${String(key)}`), (object[key] = value), true),
+        has: (object, key) => (touched.push(`has ${String(key)}`), key in object),
+      });
+      const next = jest.fn();
+      middleware(req as never, {} as never, next);
+      expect(next).toHaveBeenCalledWith();
+      expect(touched).toEqual(['get headers', 'set auth']);
+      expect((target.auth as { subject: string }).subject).toBe('301255944417345537');
+    });
+
     it('refuses a cached inactive answer from memory as 401 invalid_token', async () => {
       const served = app(cached({ cache: { maxEntries: 100, inactiveTtlSeconds: 60 } }));
       const before = zitadel.requests.length;

@@ -25,6 +25,7 @@ import { extractToken, type ExtractedToken, type TokenLocation } from './bearer'
 import {
   DEFAULT_REALM,
   grantRequest,
+  nextRunOrder,
   setRequestState,
   type RequestAuthState,
 } from './request-state';
@@ -94,6 +95,7 @@ export function zitadelAuth(options: ZitadelAuthOptions): ZitadelAuthMiddleware 
       startedAt: decisionStart(),
       tokenLocation: undefined,
       source: undefined,
+      order: nextRunOrder(),
     };
     let found: ExtractedToken | undefined;
     try {
