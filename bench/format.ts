@@ -26,7 +26,7 @@ export function formatText(results: BenchResults): string {
   lines.push(
     '',
     layerLine(results),
-    `hit / same-shape, ${results.hitPairs.pairs} back-to-back pairs of ${results.hitPairs.seconds} s: per pair ${results.hitPairs.rpsRatios.map((r) => r.toFixed(2)).join(' / ')} by throughput, ${results.hitPairs.cpuRatios.map((r) => r.toFixed(2)).join(' / ')} by CPU`,
+    `hit / same-shape, ${results.hitPairs.pairs} back-to-back pairs of ${results.hitPairs.seconds} s: per pair ${results.hitPairs.rpsRatios.map((r) => r.toFixed(2)).join(' / ')} by throughput, ${results.hitPairs.cpuRatios.map((r) => r.toFixed(2)).join(' / ')} by CPU; A/A control (a second same-shape process ÷ same-shape) ${results.hitPairs.controlRpsRatios.map((r) => r.toFixed(2)).join(' / ')}, median ${results.hitPairs.controlRpsRatio.toFixed(3)} (by CPU ${results.hitPairs.controlCpuRatio.toFixed(3)})`,
     `cold-burst: ${settings.burstSize} concurrent requests, one fresh token: introspection calls per round ${burst.rounds.map((r) => r.introspections).join(', ')}; all answered in ${burst.medianMs.toFixed(0)} ms (median)`,
     `micro: ${results.micro.hitMicroseconds.toFixed(2)} µs per cache hit through the middleware; ${Math.round(results.micro.assertionsPerSecond)} client assertions signed per second; ${Math.round(results.micro.heapBytesPerEntry)} heap bytes per cached entry (${results.micro.heapEntries} entries)`,
     ...secondEditionLines(results),

@@ -1,9 +1,15 @@
 /**
  * `hit` / `same-shape` in pairs — the figure the hit path defends, measured
  * apart from the other variants: the two servers only, back to back, their
- * order swapped every pair, so both see the same moment of this shared
+ * order rotated every pair, so both see the same moment of this shared
  * machine. Reports the median of the per-pair ratios, by throughput and by
  * server CPU per request.
+ *
+ * Each pair also times a second, identical `same-shape` process (the A/A
+ * control): two processes of the same server differ on their own (JIT and
+ * memory layout; on this machine by ~5 %), and that spread is the floor
+ * under any ratio of two processes. `control / same-shape` says how large it
+ * was in this run.
  */
 import { serverStats, type Server } from './bench-servers';
 import { load } from './load';
@@ -15,7 +21,7 @@ import { median } from './stats';
  *
  * @example
  * ```ts
- * const { rpsRatio, cpuRatio } = results.hitPairs;
+ * const { rpsRatio, cpuRatio, controlRpsRatio } = results.hitPairs;
  * ```
  */
 export interface HitPairResult {
@@ -30,32 +36,48 @@ export interface HitPairResult {
   /** Median server CPU µs per request of each. */
   hitCpuMicros: number;
   sameShapeCpuMicros: number;
+  /** The control (a second same-shape process) ÷ same-shape, one per pair, by throughput. */
+  controlRpsRatios: number[];
+  /** Medians of the control's ratios, by throughput and by CPU (1.0: no spread). */
+  controlRpsRatio: number;
+  controlCpuRatio: number;
 }
 
+type Name = 'hit' | 'sameShape' | 'control';
+
 /**
- * Runs `pairs` pairs of `seconds` each against the two servers with one warm token.
+ * Runs `pairs` pairs of `seconds` each against the servers with one warm token.
  *
  * @example
  * ```ts
- * const pairs = await runHitPairs(servers.get('hit')!, servers.get('same-shape')!, hitToken, { pairs: 10, seconds: 3 });
+ * const pairs = await runHitPairs(
+ *   { hit: servers.get('hit')!, sameShape: servers.get('same-shape')!, control: servers.get('same-shape-control')! },
+ *   hitToken,
+ *   { pairs: 10, seconds: 3 },
+ * );
  * ```
  */
 export async function runHitPairs(
-  hit: Server,
-  sameShape: Server,
+  servers: Record<Name, Server>,
   token: string,
   options: { pairs: number; seconds: number },
 ): Promise<HitPairResult> {
-  const runs = { hit: [] as Run[], sameShape: [] as Run[] };
-  for (const server of [hit, sameShape]) await run(server, token, settings.warmupSeconds);
+  const names: Name[] = ['hit', 'sameShape', 'control'];
+  const runs: Record<Name, Run[]> = { hit: [], sameShape: [], control: [] };
+  for (const name of names) await run(servers[name], token, settings.warmupSeconds);
   for (let pair = 0; pair < options.pairs; pair++) {
-    const order = pair % 2 ? (['sameShape', 'hit'] as const) : (['hit', 'sameShape'] as const);
-    for (const name of order) {
-      runs[name].push(await run(name === 'hit' ? hit : sameShape, token, options.seconds));
+    // Each of the three goes first, second and last equally often.
+    const shift = pair % names.length;
+    const order = [...names.slice(shift), ...names.slice(0, shift)];
+    for (const name of pair % 2 ? order.reverse() : order) {
+      runs[name].push(await run(servers[name], token, options.seconds));
     }
   }
-  const rpsRatios = runs.hit.map((h, i) => h.rps / runs.sameShape[i].rps);
-  const cpuRatios = runs.hit.map((h, i) => runs.sameShape[i].cpuMicros / h.cpuMicros);
+  const byRps = (of: Name) => runs[of].map((r, i) => r.rps / runs.sameShape[i].rps);
+  const byCpu = (of: Name) => runs[of].map((r, i) => runs.sameShape[i].cpuMicros / r.cpuMicros);
+  const rpsRatios = byRps('hit');
+  const cpuRatios = byCpu('hit');
+  const controlRpsRatios = byRps('control');
   return {
     pairs: options.pairs,
     seconds: options.seconds,
@@ -65,6 +87,9 @@ export async function runHitPairs(
     cpuRatio: median(cpuRatios),
     hitCpuMicros: median(runs.hit.map((r) => r.cpuMicros)),
     sameShapeCpuMicros: median(runs.sameShape.map((r) => r.cpuMicros)),
+    controlRpsRatios,
+    controlRpsRatio: median(controlRpsRatios),
+    controlCpuRatio: median(byCpu('control')),
   };
 }
 

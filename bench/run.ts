@@ -84,6 +84,8 @@ async function main(): Promise<void> {
     const coldPlan: [string, ServerVariant][] = [
       ['jwt-cold-local', 'jwt-local'],
       ['jwt-cold-introspect', 'jwt-introspect'],
+      // hit-pair.ts's A/A control: a second process of the same-shape server.
+      ['same-shape-control', 'same-shape'],
     ];
     const servers = await startServers([...plan, ...coldPlan], {
       issuer: zitadel.issuer,
@@ -122,8 +124,11 @@ async function main(): Promise<void> {
       `hit / same-shape in ${settings.hitPairs.pairs} back-to-back pairs of ${settings.hitPairs.seconds} s`,
     );
     const hitPairs = await runHitPairs(
-      servers.get('hit')!,
-      servers.get('same-shape')!,
+      {
+        hit: servers.get('hit')!,
+        sameShape: servers.get('same-shape')!,
+        control: servers.get('same-shape-control')!,
+      },
       hitToken,
       settings.hitPairs,
     );

@@ -53,7 +53,7 @@ export const settings = {
   },
   steadyStreamTtls: quick ? 2 : 5,
   /** hit-pair.ts: hit / same-shape back to back, this many pairs of this many seconds. */
-  hitPairs: { pairs: quick ? 2 : 10, seconds: quick ? 1 : 3 },
+  hitPairs: { pairs: quick ? 2 : 12, seconds: quick ? 1 : 3 },
 };
 
 /**
