@@ -179,10 +179,17 @@ describe.each(expressVersions)('zitadelAuth() on %s', (_name, factory: ExpressFa
       const middleware = cached();
       await request(app(middleware)).get('/api').set(bearer('active'));
       const touched: string[] = [];
-      const target = { headers: { authorization: 'Bearer active' } } as Record<PropertyKey, unknown>;
+      const target = { headers: { authorization: 'Bearer active' } } as Record<
+        PropertyKey,
+        unknown
+      >;
       const req = new Proxy(target, {
         get: (object, key) => (touched.push(`get ${String(key)}`), object[key]),
-        set: (object, key, value) => (touched.push(`set ${String(key)}`), (object[key] = value), true),
+        set: (object, key, value) => (
+          touched.push(`set ${String(key)}`),
+          (object[key] = value),
+          true
+        ),
         has: (object, key) => (touched.push(`has ${String(key)}`), key in object),
       });
       const next = jest.fn();
