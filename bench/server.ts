@@ -108,8 +108,17 @@ async function main(): Promise<void> {
   send({ type: 'ready', port: (server.address() as AddressInfo).port });
 }
 
+/**
+ * The cached variants measure hits: a run outlives the default maxTtlSeconds
+ * (300 s), after which hit-many's 10,000 entries, each touched only every
+ * ~100 s, would expire between rounds and turn into misses mid-run. The
+ * kit's tokens live 3,600 s, so an entry now lasts the whole run.
+ */
+const WHOLE_RUN_TTL_SECONDS = 3600;
+
 function authFor(serverConfig: ServerConfig): ZitadelAuthMiddleware | undefined {
   const base: ZitadelAuthOptions = { issuer: serverConfig.issuer, key: serverConfig.apiKeyPath };
+  const cache = { maxTtlSeconds: WHOLE_RUN_TTL_SECONDS };
   switch (serverConfig.variant) {
     case 'baseline':
     case 'empty-layer':
@@ -118,7 +127,7 @@ function authFor(serverConfig: ServerConfig): ZitadelAuthMiddleware | undefined 
       return undefined;
     case 'hit':
     case 'hit-telemetry':
-      return zitadelAuth(base);
+      return zitadelAuth({ ...base, cache });
     case 'jwt-local':
     case 'jwt-introspect':
       return zitadelAuth({
@@ -137,7 +146,10 @@ function authFor(serverConfig: ServerConfig): ZitadelAuthMiddleware | undefined 
     case 'redis-hit': {
       if (!serverConfig.redisUrl) throw new Error('redis-hit needs a redisUrl');
       const client = new Redis(serverConfig.redisUrl, { maxRetriesPerRequest: 1 });
-      return zitadelAuth({ ...base, cache: { maxEntries: 0, store: new RedisStore(client) } });
+      return zitadelAuth({
+        ...base,
+        cache: { ...cache, maxEntries: 0, store: new RedisStore(client) },
+      });
     }
   }
 }
