@@ -10,9 +10,9 @@
  * `--cpu-prof`; summarize with bench/profile-summary.ts).
  */
 import { startServers, serverStats, type Server } from './bench-servers';
-import { numberFlag, runScript, withJwtBench } from './jwt-script';
+import { numberFlag, withJwtBench } from './jwt-script';
 import { load, type LoadResult } from './load';
-import { stopChild } from './processes';
+import { runScript, stopChild } from './processes';
 import { profileDir, settings } from './settings';
 import { median } from './stats';
 import { mintTokens } from './tokens';

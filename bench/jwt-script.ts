@@ -1,7 +1,7 @@
 /**
  * What the ad-hoc JWT scripts (ab-jwt-cold.ts, micro-jwt-cold.ts) share: a
- * numeric flag, the exit code of `main`, and the compiled package with the
- * kit and the bench's JWT issuer around the work.
+ * numeric flag, and the compiled package with the kit and the bench's JWT
+ * issuer around the work (their exit code: `runScript` in processes.ts).
  */
 import type { LocalZitadel } from '../lib/testing';
 import { compilePackage, loadPackage } from './build';
@@ -20,24 +20,6 @@ export function numberFlag(name: string, fallback: number): number {
   const argv = process.argv.slice(2);
   const at = argv.indexOf(name);
   return at >= 0 ? Number(argv[at + 1]) : fallback;
-}
-
-/**
- * Runs a script's `main`: exit 0 when it resolves, 1 with the stack when it rejects.
- *
- * @example
- * ```ts
- * runScript(main);
- * ```
- */
-export function runScript(main: () => Promise<void>): void {
-  main().then(
-    () => process.exit(0),
-    (error: Error) => {
-      console.error(error.stack ?? error.message);
-      process.exit(1);
-    },
-  );
 }
 
 /** What {@link withJwtBench} hands the work. */

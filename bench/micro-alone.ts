@@ -9,7 +9,7 @@
 import { loadavg } from 'node:os';
 import { compilePackage, loadPackage } from './build';
 import type { MicroConfig, MicroResult } from './micro';
-import { forkScript, installCleanup, nextMessage, stopChild } from './processes';
+import { forkScript, installCleanup, nextMessage, runScript, stopChild } from './processes';
 import { median } from './stats';
 import { mintTokens } from './tokens';
 
@@ -19,13 +19,7 @@ const counts = quick
   ? { rounds: 3, hitIterations: 20_000, signSeconds: 0.3, heapEntries: 20_000 }
   : { rounds: 7, hitIterations: 50_000, signSeconds: 1, heapEntries: 100_000 };
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`micro-alone failed: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runScript(main, 'micro-alone');
 
 async function main(): Promise<void> {
   installCleanup();

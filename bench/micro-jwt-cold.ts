@@ -11,7 +11,8 @@
 import { createPublicKey } from 'node:crypto';
 import { flattenedVerify } from 'jose';
 import { loadPackage } from './build';
-import { numberFlag, runScript, withJwtBench } from './jwt-script';
+import { numberFlag, withJwtBench } from './jwt-script';
+import { runScript } from './processes';
 import { median } from './stats';
 
 const TOKENS = numberFlag('--tokens', 20_000);

@@ -28,6 +28,26 @@ const children = new Set<ChildProcess>();
 let cleanupInstalled = false;
 
 /**
+ * Runs a script's `main`: exit 0 when it resolves, 1 with the stack when it
+ * rejects (after `label failed: ` when given).
+ *
+ * @example
+ * ```ts
+ * runScript(main, 'bench');
+ * ```
+ */
+export function runScript(main: () => Promise<void>, label?: string): void {
+  main().then(
+    () => process.exit(0),
+    (error: Error) => {
+      const reason = error.stack ?? error.message;
+      console.error(label ? `${label} failed: ${reason}` : reason);
+      process.exit(1);
+    },
+  );
+}
+
+/**
  * Kills every registered child with SIGTERM (sync, safe inside `exit`).
  *
  * @example

@@ -15,6 +15,7 @@
 import { Agent, get } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { runScript } from './processes';
 import { median } from './stats';
 
 const quick = process.argv.includes('--quick');
@@ -37,13 +38,7 @@ const MODES: Record<string, (req: express.Request) => unknown> = {
   },
 };
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`req-access failed: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runScript(main, 'req-access');
 
 async function main(): Promise<void> {
   const names = Object.keys(MODES);

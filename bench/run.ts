@@ -25,7 +25,7 @@ import { jwtColdResult, jwtColdRound, jwtColdRuns } from './jwt-cold';
 import { startJwtIssuer } from './jwt-tokens';
 import { currentLoad, machineInfo } from './machine';
 import { runMicro } from './micro-run';
-import { installCleanup, startRedis, stopChild } from './processes';
+import { installCleanup, runScript, startRedis, stopChild } from './processes';
 import { HTTP_VARIANTS, type BenchResults, type BurstRound, type HttpVariant } from './report';
 import type { ServerVariant } from './server';
 import { microSettings, profileDir, quick, resultsFile, settings } from './settings';
@@ -33,13 +33,7 @@ import { runSteadyStream } from './steady-stream';
 import { verdicts } from './targets';
 import { mintTokens } from './tokens';
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`bench failed: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runScript(main, 'bench');
 
 async function main(): Promise<void> {
   installCleanup();
