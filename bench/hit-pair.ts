@@ -66,7 +66,7 @@ export async function runHitPairs(
   const runs: Record<Name, Run[]> = { hit: [], sameShape: [], control: [] };
   for (const name of names) await run(servers[name], token, settings.warmupSeconds);
   for (let pair = 0; pair < options.pairs; pair++) {
-    // Each of the three goes first, second and last equally often.
+    // Rotations and their reverses: every order of the three once per six pairs.
     const shift = pair % names.length;
     const order = [...names.slice(shift), ...names.slice(0, shift)];
     for (const name of pair % 2 ? order.reverse() : order) {
